@@ -1,0 +1,153 @@
+// Local OpenID Connect provider shaped like an Auth0 tenant, for development and tests.
+// Not for production: any login and password are accepted, and keys are made at every start.
+import { generateKeyPairSync } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const env = (name, fallback) => process.env[name] ?? fallback;
+const seconds = (name, fallback) => {
+  const value = Number(env(name, fallback));
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+
+const HOST = '127.0.0.1';
+const PORT = seconds('IDP_PORT', 4000);
+// Auth0 issuers end with a slash; oidc-provider uses the string verbatim.
+const ISSUER = `http://${HOST}:${PORT}/`;
+const CLIENT_ID = env('IDP_CLIENT_ID', 'leptos-pkce-dev');
+const AUDIENCE = env('API_AUDIENCE', 'https://api.leptos-pkce.test');
+const API_SCOPES = 'read:messages';
+const APP_PORT = seconds('APP_PORT', 8080);
+const APP_ORIGINS = [`http://127.0.0.1:${APP_PORT}`, `http://localhost:${APP_PORT}`];
+// A namespaced custom claim, as an Auth0 Action would add ("token customization").
+const ROLES_CLAIM = 'https://leptos-pkce.test/roles';
+const ACCESS_TOKEN_TTL = seconds('ACCESS_TOKEN_TTL', 60);
+const REFRESH_TOKEN_TTL = seconds('REFRESH_TOKEN_TTL', 24 * 3600);
+const SESSION_TTL = seconds('SESSION_TTL', 24 * 3600);
+
+const jwk = (type, options) => generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' });
+const keys = [
+  { ...jwk('rsa', { modulusLength: 2048 }), kid: 'dev-rs256', alg: 'RS256', use: 'sig' },
+  { ...jwk('ec', { namedCurve: 'P-256' }), kid: 'dev-es256', alg: 'ES256', use: 'sig' },
+];
+
+const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
+
+const configuration = {
+  clients: [{
+    client_id: CLIENT_ID,
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: APP_ORIGINS.map((o) => `${o}/callback`),
+    post_logout_redirect_uris: APP_ORIGINS.map((o) => `${o}/`),
+  }],
+  routes: {
+    authorization: '/authorize',
+    token: '/oauth/token',
+    userinfo: '/userinfo',
+    jwks: '/.well-known/jwks.json',
+    end_session: '/v2/logout',
+    revocation: '/oauth/revoke',
+  },
+  jwks: { keys },
+  cookies: { keys: ['leptos-pkce-dev-only-cookie-key'] },
+  pkce: { required: () => true },
+  responseTypes: ['code'],
+  scopes: ['openid', 'profile', 'email', 'offline_access'],
+  claims: {
+    openid: ['sub', ROLES_CLAIM],
+    profile: ['name', 'nickname', 'updated_at'],
+    email: ['email', 'email_verified'],
+  },
+  // Auth0 puts the requested profile claims into the ID token even when an access token is issued.
+  conformIdTokenClaims: false,
+  extraParams: ['audience'],
+  clientBasedCORS: (_ctx, origin) => APP_ORIGINS.includes(origin),
+  findAccount: (_ctx, id) => ({
+    accountId: id,
+    claims: () => ({
+      sub: id,
+      name: id.charAt(0).toUpperCase() + id.slice(1),
+      nickname: id,
+      email: `${id}@example.test`,
+      email_verified: true,
+      updated_at: 0,
+      [ROLES_CLAIM]: rolesOf(id),
+    }),
+  }),
+  extraTokenClaims: (_ctx, token) => (token.kind === 'AccessToken' ? { [ROLES_CLAIM]: rolesOf(token.accountId) } : undefined),
+  // A first-party app: the grant covers what it asks for, so no consent screen.
+  loadExistingGrant: async (ctx) => {
+    const { session, client } = ctx.oidc;
+    if (!session?.accountId) return undefined;
+    const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+    const grant = (grantId && await ctx.oidc.provider.Grant.find(grantId))
+      || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+    grant.addOIDCScope('openid profile email offline_access');
+    grant.addResourceScope(AUDIENCE, API_SCOPES);
+    await grant.save();
+    return grant;
+  },
+  // Auth0 issues refresh tokens for `offline_access` without `prompt=consent`.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  ttl: {
+    AccessToken: ACCESS_TOKEN_TTL,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    Interaction: 600,
+    Grant: SESSION_TTL,
+    Session: SESSION_TTL,
+    RefreshToken: (ctx, token, client) => {
+      const rotated = ctx?.oidc.entities.RotatedRefreshToken;
+      return rotated && client.clientAuthMethod === 'none' ? rotated.remainingTTL : REFRESH_TOKEN_TTL;
+    },
+  },
+  features: {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // Auth0's `audience` names the API; without `resource`, it picks the resource server.
+      defaultResource: (ctx, _client, oneOf) => oneOf ?? ctx.oidc.params?.audience ?? undefined,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => {
+        if (resource !== AUDIENCE) throw new Provider.errors.InvalidTarget(`unknown audience ${resource}`);
+        return {
+          scope: API_SCOPES,
+          audience: AUDIENCE,
+          accessTokenTTL: ACCESS_TOKEN_TTL,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+};
+
+const provider = new Provider(ISSUER, configuration);
+
+// Token endpoint hits by grant type, for tests that count refreshes (dev only).
+const hits = { authorization_code: 0, refresh_token: 0, errors: 0 };
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
+    ctx.body = hits;
+    return;
+  }
+  await next();
+});
+provider.on('grant.success', (ctx) => {
+  const grant = ctx.oidc.params?.grant_type;
+  if (grant in hits) hits[grant] += 1;
+});
+provider.on('grant.error', () => { hits.errors += 1; });
+provider.on('server_error', (_ctx, error) => console.error('server_error', error));
+
+const server = provider.listen(PORT, HOST, () => {
+  console.log(`identity provider ready at ${ISSUER} (access tokens live ${ACCESS_TOKEN_TTL}s)`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

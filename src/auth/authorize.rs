@@ -1,0 +1,213 @@
+//! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3) and its login transaction.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use super::discovery::Endpoints;
+use super::pkce::{challenge, random_string};
+use super::url::with_query;
+
+/// Random bytes one login needs: 32 each for the verifier, `state` and `nonce`.
+pub const ENTROPY_BYTES: usize = 96;
+/// How long a login may take before its transaction is refused and swept, in seconds.
+pub const TRANSACTION_MAX_AGE: u64 = 600;
+
+/// What the app remembers between the redirect to the provider and the callback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub state: String,
+    pub verifier: String,
+    pub nonce: String,
+    pub return_to: String,
+    pub created_at: u64,
+    /// A `prompt=none` attempt: `login_required` then means signed out, not an error.
+    pub silent: bool,
+}
+
+impl Transaction {
+    /// Whether the login is older than [`TRANSACTION_MAX_AGE`].
+    pub fn is_stale(&self, now: u64) -> bool {
+        now.saturating_sub(self.created_at) > TRANSACTION_MAX_AGE
+    }
+}
+
+/// A transaction to save, and the address to send the browser to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginRequest {
+    pub transaction: Transaction,
+    pub url: String,
+}
+
+/// Keeps same-origin relative paths; anything else (absolute, `//host`, `/\host`) becomes `/`.
+pub fn safe_return_to(path: &str) -> String {
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    if safe {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+/// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes).
+pub fn begin_login(
+    config: &Config,
+    endpoints: &Endpoints,
+    entropy: &[u8; ENTROPY_BYTES],
+    return_to: &str,
+    now: u64,
+    silent: bool,
+) -> LoginRequest {
+    let transaction = Transaction {
+        verifier: random_string(&entropy[..32]),
+        state: random_string(&entropy[32..64]),
+        nonce: random_string(&entropy[64..]),
+        return_to: safe_return_to(return_to),
+        created_at: now,
+        silent,
+    };
+    let code_challenge = challenge(&transaction.verifier);
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("code_challenge", code_challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("client_id", config.client_id.as_str()),
+        ("redirect_uri", config.redirect_uri.as_str()),
+        ("scope", config.scope.as_str()),
+        ("state", transaction.state.as_str()),
+        ("nonce", transaction.nonce.as_str()),
+    ];
+    let optional = [
+        ("audience", &config.audience),
+        ("organization", &config.organization),
+        ("invitation", &config.invitation),
+    ];
+    pairs.extend(
+        optional
+            .iter()
+            .filter_map(|(k, v)| Some((*k, v.as_deref()?))),
+    );
+    if silent {
+        pairs.push(("prompt", "none"));
+    }
+    let url = with_query(&endpoints.authorization, &pairs);
+    LoginRequest { transaction, url }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::config::parse_config;
+    use crate::auth::discovery::auth0_endpoints;
+
+    fn query_of(url: &str) -> Vec<(String, String)> {
+        let query = url.split_once('?').unwrap().1;
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    fn login(config_json: &str, return_to: &str, silent: bool) -> LoginRequest {
+        let config = parse_config(config_json, "https://app.test").unwrap();
+        let mut entropy = [0u8; ENTROPY_BYTES];
+        entropy
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = i as u8);
+        begin_login(
+            &config,
+            &auth0_endpoints(&config.issuer),
+            &entropy,
+            return_to,
+            1000,
+            silent,
+        )
+    }
+
+    const CONFIG: &str = r#"{"domain":"t.auth0.com","client_id":"c&d","audience":"https://api.test",
+        "scope":"openid read:messages"}"#;
+
+    #[test]
+    fn url_carries_every_seed_parameter() {
+        let req = login(CONFIG, "/profile", false);
+        assert!(
+            req.url
+                .starts_with("https://t.auth0.com/authorize?response_type=code&")
+        );
+        let query = query_of(&req.url);
+        let get = |k: &str| {
+            query
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            get("code_challenge"),
+            Some(challenge(&req.transaction.verifier).as_str())
+        );
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("client_id"), Some("c&d"));
+        assert_eq!(get("redirect_uri"), Some("https://app.test/callback"));
+        assert_eq!(get("scope"), Some("openid read:messages"));
+        assert_eq!(get("audience"), Some("https://api.test"));
+        assert_eq!(get("state"), Some(req.transaction.state.as_str()));
+        assert_eq!(get("nonce"), Some(req.transaction.nonce.as_str()));
+        assert_eq!(get("prompt"), None);
+        assert_eq!(get("organization"), None);
+        assert!(
+            req.url.contains("client_id=c%26d&"),
+            "values are percent-encoded"
+        );
+        assert!(req.url.contains("scope=openid%20read%3Amessages&"));
+    }
+
+    #[test]
+    fn verifier_state_and_nonce_are_distinct() {
+        let t = login(CONFIG, "/", false).transaction;
+        assert_eq!(t.verifier.len(), 43);
+        assert!(t.verifier != t.state && t.state != t.nonce && t.verifier != t.nonce);
+        assert_eq!(t.created_at, 1000);
+    }
+
+    #[test]
+    fn organization_invitation_and_silent() {
+        let json =
+            r#"{"domain":"t.auth0.com","client_id":"c","organization":"org_1","invitation":"i 1"}"#;
+        let req = login(json, "/", true);
+        let query = query_of(&req.url);
+        assert!(query.contains(&("organization".into(), "org_1".into())));
+        assert!(query.contains(&("invitation".into(), "i 1".into())));
+        assert!(query.contains(&("prompt".into(), "none".into())));
+        assert!(!query.iter().any(|(k, _)| k == "audience"));
+        assert!(req.transaction.silent);
+    }
+
+    #[test]
+    fn return_to_must_be_a_same_origin_path() {
+        assert_eq!(safe_return_to("/profile?tab=1#x"), "/profile?tab=1#x");
+        for bad in [
+            "https://evil.test/",
+            "//evil.test",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+            "profile",
+        ] {
+            assert_eq!(safe_return_to(bad), "/", "{bad:?}");
+        }
+        assert_eq!(
+            login(CONFIG, "//evil.test", false).transaction.return_to,
+            "/"
+        );
+    }
+
+    #[test]
+    fn transactions_go_stale() {
+        let t = login(CONFIG, "/", false).transaction;
+        assert!(!t.is_stale(1000 + TRANSACTION_MAX_AGE));
+        assert!(t.is_stale(1001 + TRANSACTION_MAX_AGE));
+    }
+}

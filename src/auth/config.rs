@@ -1,0 +1,250 @@
+//! Runtime configuration (`config.json`) and its validation; defaults live here and nowhere else.
+
+use serde::Deserialize;
+
+use super::error::AuthError;
+use super::url::{is_secure_url, origin_of};
+
+/// Scope requested when `config.json` names none.
+pub const DEFAULT_SCOPE: &str = "openid profile email";
+/// Clock tolerance and refresh-ahead margin when `config.json` names none.
+pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
+/// The largest clock tolerance accepted.
+const MAX_LEEWAY_SECONDS: u64 = 600;
+
+/// Where tokens are kept between page loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStorage {
+    /// In memory only; other tabs and the provider session restore them (RFC 10017 §8).
+    Memory,
+    /// In localStorage, shared by all tabs.
+    Local,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Issuer URL, always with a trailing slash as Auth0 writes it.
+    pub issuer: String,
+    pub client_id: String,
+    pub audience: Option<String>,
+    pub scope: String,
+    pub api_base_url: Option<String>,
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+    pub token_storage: TokenStorage,
+    pub organization: Option<String>,
+    pub invitation: Option<String>,
+    pub leeway_seconds: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    domain: String,
+    client_id: String,
+    audience: Option<String>,
+    scope: Option<String>,
+    api_base_url: Option<String>,
+    redirect_uri: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    token_storage: Option<String>,
+    organization: Option<String>,
+    invitation: Option<String>,
+    leeway_seconds: Option<u64>,
+}
+
+/// Turns `tenant.eu.auth0.com` or `https://issuer/path` into an issuer URL with a trailing slash.
+pub fn normalize_domain(domain: &str) -> Result<String, AuthError> {
+    let domain = domain.trim();
+    let mut issuer = if domain.contains("://") {
+        domain.to_owned()
+    } else {
+        format!("https://{domain}")
+    };
+    if !issuer.ends_with('/') {
+        issuer.push('/');
+    }
+    if origin_of(&issuer).is_none() || issuer.contains(['?', '#']) {
+        return Err(AuthError::Config(format!(
+            "`domain` is not a host name or issuer URL: {domain:?}"
+        )));
+    }
+    if !is_secure_url(&issuer) {
+        return Err(AuthError::Config(
+            "`domain` must use https (plain http only on loopback)".into(),
+        ));
+    }
+    Ok(issuer)
+}
+
+fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, AuthError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() => Err(AuthError::Config(format!("`{field}` is empty"))),
+        other => Ok(other),
+    }
+}
+
+fn secure_url(field: &str, value: Option<String>) -> Result<Option<String>, AuthError> {
+    match non_empty(field, value)? {
+        Some(v) if !is_secure_url(&v) => Err(AuthError::Config(format!(
+            "`{field}` must be an https URL (plain http only on loopback)"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Parses and validates `config.json`; `origin` is the page's origin, for the default URIs.
+pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
+    let raw: RawConfig =
+        serde_json::from_str(json).map_err(|e| AuthError::Config(format!("config.json: {e}")))?;
+    let issuer = normalize_domain(&raw.domain)?;
+    let client_id = non_empty("client_id", Some(raw.client_id))?.unwrap_or_default();
+    let scope = non_empty("scope", raw.scope)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+    if !scope.split(' ').any(|s| s == "openid") {
+        return Err(AuthError::Config("`scope` must include `openid`".into()));
+    }
+    let token_storage = match raw.token_storage.as_deref() {
+        None | Some("memory") => TokenStorage::Memory,
+        Some("local") => TokenStorage::Local,
+        Some(other) => {
+            return Err(AuthError::Config(format!(
+                "`token_storage` must be memory or local, not {other:?}"
+            )));
+        }
+    };
+    let leeway_seconds = raw.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
+    if leeway_seconds > MAX_LEEWAY_SECONDS {
+        return Err(AuthError::Config(format!(
+            "`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}"
+        )));
+    }
+    Ok(Config {
+        issuer,
+        client_id,
+        audience: non_empty("audience", raw.audience)?,
+        scope,
+        api_base_url: secure_url("api_base_url", raw.api_base_url)?,
+        redirect_uri: secure_url("redirect_uri", raw.redirect_uri)?
+            .unwrap_or_else(|| format!("{origin}/callback")),
+        post_logout_redirect_uri: secure_url(
+            "post_logout_redirect_uri",
+            raw.post_logout_redirect_uri,
+        )?
+        .unwrap_or_else(|| format!("{origin}/")),
+        token_storage,
+        organization: non_empty("organization", raw.organization)?,
+        invitation: non_empty("invitation", raw.invitation)?,
+        leeway_seconds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGIN: &str = "http://127.0.0.1:8080";
+
+    fn parse(json: &str) -> Result<Config, AuthError> {
+        parse_config(json, ORIGIN)
+    }
+
+    #[test]
+    fn the_shipped_dev_config_is_valid() {
+        let config = parse(include_str!("../../config.json")).unwrap();
+        assert_eq!(config.issuer, "http://127.0.0.1:4000/");
+        assert_eq!(config.redirect_uri, "http://127.0.0.1:8080/callback");
+        assert_eq!(config.post_logout_redirect_uri, "http://127.0.0.1:8080/");
+        assert_eq!(config.token_storage, TokenStorage::Memory);
+        assert_eq!(config.leeway_seconds, DEFAULT_LEEWAY_SECONDS);
+    }
+
+    #[test]
+    fn bare_domains_become_https_issuers() {
+        assert_eq!(
+            normalize_domain("tenant.eu.auth0.com").unwrap(),
+            "https://tenant.eu.auth0.com/"
+        );
+        assert_eq!(
+            normalize_domain("https://id.test/realm").unwrap(),
+            "https://id.test/realm/"
+        );
+        assert_eq!(
+            normalize_domain("http://localhost:4000/").unwrap(),
+            "http://localhost:4000/"
+        );
+    }
+
+    #[test]
+    fn insecure_or_odd_domains_are_refused() {
+        for bad in [
+            "http://tenant.auth0.com",
+            "",
+            "https://",
+            "https://a.test/?x",
+            "ftp://a.test",
+        ] {
+            assert_eq!(
+                normalize_domain(bad).unwrap_err().code(),
+                "config_invalid",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases = [
+            (r#"{"client_id":"c"}"#, "domain"),
+            (r#"{"domain":"a.test","client_id":""}"#, "client_id"),
+            (
+                r#"{"domain":"a.test","client_id":"c","scope":"profile"}"#,
+                "openid",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","token_storage":"cookie"}"#,
+                "token_storage",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","leeway_seconds":9999}"#,
+                "leeway_seconds",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","api_base_url":"http://a.test"}"#,
+                "api_base_url",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","redirect_uri":"x"}"#,
+                "redirect_uri",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","colour":"red"}"#,
+                "colour",
+            ),
+            (
+                r#"{"domain":"a.test","client_id":"c","audience":" "}"#,
+                "audience",
+            ),
+            ("<html>", "config.json"),
+        ];
+        for (json, field) in cases {
+            let err = parse(json).unwrap_err();
+            assert!(err.message().contains(field), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn optional_fields_are_kept() {
+        let config = parse(
+            r#"{"domain":"a.test","client_id":"c","organization":"org_1","invitation":"inv",
+                "token_storage":"local","redirect_uri":"https://app.test/cb","leeway_seconds":5}"#,
+        )
+        .unwrap();
+        assert_eq!(config.organization.as_deref(), Some("org_1"));
+        assert_eq!(config.invitation.as_deref(), Some("inv"));
+        assert_eq!(config.token_storage, TokenStorage::Local);
+        assert_eq!(config.redirect_uri, "https://app.test/cb");
+        assert_eq!(config.scope, DEFAULT_SCOPE);
+        assert_eq!(config.leeway_seconds, 5);
+    }
+}

@@ -1,0 +1,220 @@
+//! Provider metadata: OpenID Connect Discovery, with Auth0's paths as the fallback.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use super::error::AuthError;
+use super::url::{is_secure_url, with_query};
+
+/// How the provider ends its session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Logout {
+    /// OIDC RP-Initiated Logout 1.0 §2 `end_session_endpoint`.
+    EndSession(String),
+    /// Auth0's `/v2/logout?client_id&returnTo`.
+    Auth0(String),
+}
+
+/// The endpoints the client uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+    pub logout: Logout,
+    pub revocation: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// RFC 9207 §3: the provider always sends `iss` on its authorization responses.
+    pub iss_parameter_supported: bool,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    end_session_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    jwks_uri: Option<String>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+    code_challenge_methods_supported: Option<Vec<String>>,
+}
+
+/// OIDC Discovery §4: the metadata lives at the issuer (without its trailing slash) + this path.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+/// Auth0's fixed paths, used when the discovery document cannot be fetched.
+pub fn auth0_endpoints(issuer: &str) -> Endpoints {
+    Endpoints {
+        authorization: format!("{issuer}authorize"),
+        token: format!("{issuer}oauth/token"),
+        logout: Logout::Auth0(format!("{issuer}v2/logout")),
+        revocation: Some(format!("{issuer}oauth/revoke")),
+        jwks_uri: Some(format!("{issuer}.well-known/jwks.json")),
+        iss_parameter_supported: false,
+    }
+}
+
+fn checked(name: &str, url: String) -> Result<String, AuthError> {
+    if is_secure_url(&url) {
+        Ok(url)
+    } else {
+        Err(AuthError::Discovery(format!(
+            "`{name}` is not an https URL"
+        )))
+    }
+}
+
+fn checked_opt(name: &str, url: Option<String>) -> Result<Option<String>, AuthError> {
+    url.map(|u| checked(name, u)).transpose()
+}
+
+/// Parses a discovery document; its `issuer` must equal the configured one (OIDC Discovery §4.3).
+pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError> {
+    let meta: Metadata =
+        serde_json::from_str(body).map_err(|e| AuthError::Discovery(e.to_string()))?;
+    if meta.issuer != issuer {
+        return Err(AuthError::Discovery(format!(
+            "issuer {:?} differs from the configured {issuer:?}",
+            meta.issuer
+        )));
+    }
+    if let Some(methods) = &meta.code_challenge_methods_supported
+        && !methods.iter().any(|m| m == "S256")
+    {
+        return Err(AuthError::Discovery(
+            "the provider does not support PKCE S256".into(),
+        ));
+    }
+    let logout = match checked_opt("end_session_endpoint", meta.end_session_endpoint)? {
+        Some(url) => Logout::EndSession(url),
+        None => auth0_endpoints(issuer).logout,
+    };
+    Ok(Endpoints {
+        authorization: checked("authorization_endpoint", meta.authorization_endpoint)?,
+        token: checked("token_endpoint", meta.token_endpoint)?,
+        logout,
+        revocation: checked_opt("revocation_endpoint", meta.revocation_endpoint)?,
+        jwks_uri: checked_opt("jwks_uri", meta.jwks_uri)?,
+        iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
+    })
+}
+
+/// The address that ends the provider session and comes back to the app.
+pub fn logout_url(endpoints: &Endpoints, config: &Config, id_token_hint: Option<&str>) -> String {
+    match &endpoints.logout {
+        Logout::EndSession(url) => {
+            let mut pairs = vec![
+                ("client_id", config.client_id.as_str()),
+                (
+                    "post_logout_redirect_uri",
+                    config.post_logout_redirect_uri.as_str(),
+                ),
+            ];
+            if let Some(hint) = id_token_hint {
+                pairs.push(("id_token_hint", hint));
+            }
+            with_query(url, &pairs)
+        }
+        Logout::Auth0(url) => with_query(
+            url,
+            &[
+                ("client_id", &config.client_id),
+                ("returnTo", &config.post_logout_redirect_uri),
+            ],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::config::parse_config;
+
+    const ISSUER: &str = "https://tenant.eu.auth0.com/";
+
+    fn document(issuer: &str, extra: &str) -> String {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}authorize",
+                "token_endpoint":"{issuer}oauth/token"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn discovery_url_follows_the_spec() {
+        assert_eq!(
+            discovery_url(ISSUER),
+            "https://tenant.eu.auth0.com/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn endpoints_come_from_the_document() {
+        let extra = r#","end_session_endpoint":"https://tenant.eu.auth0.com/oidc/logout",
+            "authorization_response_iss_parameter_supported":true,"code_challenge_methods_supported":["S256"]"#;
+        let endpoints = parse_discovery(ISSUER, &document(ISSUER, extra)).unwrap();
+        assert_eq!(endpoints.token, "https://tenant.eu.auth0.com/oauth/token");
+        assert_eq!(
+            endpoints.logout,
+            Logout::EndSession("https://tenant.eu.auth0.com/oidc/logout".into())
+        );
+        assert!(endpoints.iss_parameter_supported);
+    }
+
+    #[test]
+    fn without_end_session_auth0_logout_is_used() {
+        let endpoints = parse_discovery(ISSUER, &document(ISSUER, "")).unwrap();
+        assert_eq!(endpoints.logout, auth0_endpoints(ISSUER).logout);
+        assert!(!endpoints.iss_parameter_supported);
+    }
+
+    #[test]
+    fn a_different_issuer_is_refused() {
+        let err =
+            parse_discovery(ISSUER, &document("https://tenant.eu.auth0.com", "")).unwrap_err();
+        assert_eq!(err.code(), "discovery");
+    }
+
+    #[test]
+    fn bad_documents_are_refused() {
+        let plain = document(ISSUER, r#","code_challenge_methods_supported":["plain"]"#);
+        let http = document(
+            ISSUER,
+            r#","end_session_endpoint":"http://evil.test/logout""#,
+        );
+        for body in ["<html>", "{}", "null", plain.as_str(), http.as_str()] {
+            assert_eq!(
+                parse_discovery(ISSUER, body).unwrap_err().code(),
+                "discovery",
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn logout_urls() {
+        let config = parse_config(
+            r#"{"domain":"tenant.eu.auth0.com","client_id":"abc"}"#,
+            "https://app.test",
+        )
+        .unwrap();
+        let auth0 = logout_url(&auth0_endpoints(ISSUER), &config, Some("idt"));
+        assert_eq!(
+            auth0,
+            "https://tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.test%2F"
+        );
+        let oidc = Endpoints {
+            logout: Logout::EndSession(format!("{ISSUER}end")),
+            ..auth0_endpoints(ISSUER)
+        };
+        assert_eq!(
+            logout_url(&oidc, &config, Some("a.b.c")),
+            "https://tenant.eu.auth0.com/end?client_id=abc&post_logout_redirect_uri=https%3A%2F%2Fapp.test%2F&id_token_hint=a.b.c"
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Typed errors with stable codes; the UI shows `code` and `message` as text, never as markup.
+
+use std::fmt;
+
+/// Everything that can go wrong while signing in, each with a stable machine-readable code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// `config.json` is missing, malformed or has a bad field.
+    Config(String),
+    /// The discovery document could not be used.
+    Discovery(String),
+    /// The callback has no `state`.
+    StateMissing,
+    /// No pending sign-in matches the callback's `state` (wrong, replayed or from another browser).
+    StateMismatch,
+    /// The pending sign-in is older than the allowed time.
+    LoginExpired,
+    /// The callback has neither `code` nor `error`.
+    CodeMissing,
+    /// The callback's `iss` is absent although required, or differs from the issuer.
+    IssuerMismatch(String),
+    /// The callback or URL is malformed (duplicated or oversized parameters).
+    Callback(String),
+    /// The provider answered with an OAuth error.
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
+    /// The token endpoint's answer could not be used.
+    TokenResponse(String),
+    /// The ID token is not a well-formed JWT.
+    IdTokenMalformed(String),
+    /// One of the ID token's claims failed its check.
+    IdTokenClaim { claim: &'static str, reason: String },
+    /// A request could not reach the server.
+    Network(String),
+    /// Browser storage refused a read or write.
+    Storage(String),
+}
+
+impl AuthError {
+    /// The stable code shown in the UI and relied on by tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Config(_) => "config_invalid",
+            AuthError::Discovery(_) => "discovery",
+            AuthError::StateMissing => "state_missing",
+            AuthError::StateMismatch => "state_mismatch",
+            AuthError::LoginExpired => "login_expired",
+            AuthError::CodeMissing => "code_missing",
+            AuthError::IssuerMismatch(_) => "iss_mismatch",
+            AuthError::Callback(_) => "callback_invalid",
+            AuthError::Provider { .. } => "provider_error",
+            AuthError::TokenResponse(_) => "token_response",
+            AuthError::IdTokenMalformed(_) => "id_token_malformed",
+            AuthError::IdTokenClaim { .. } => "id_token_claim",
+            AuthError::Network(_) => "network",
+            AuthError::Storage(_) => "storage",
+        }
+    }
+
+    /// A sentence for people; provider-supplied text is included verbatim (render it as text).
+    pub fn message(&self) -> String {
+        match self {
+            AuthError::Config(m) => format!("configuration error: {m}"),
+            AuthError::Discovery(m) => format!("the provider's discovery document is unusable: {m}"),
+            AuthError::StateMissing => "the sign-in response has no state parameter".into(),
+            AuthError::StateMismatch => {
+                "no sign-in is pending for this response (already used, started elsewhere or forged)"
+                    .into()
+            }
+            AuthError::LoginExpired => "the sign-in took too long; please start again".into(),
+            AuthError::CodeMissing => "the sign-in response has no authorization code".into(),
+            AuthError::IssuerMismatch(m) => format!("the response comes from the wrong issuer: {m}"),
+            AuthError::Callback(m) => format!("the sign-in response is malformed: {m}"),
+            AuthError::Provider { error, description } => match description {
+                Some(d) => format!("the provider refused: {error}: {d}"),
+                None => format!("the provider refused: {error}"),
+            },
+            AuthError::TokenResponse(m) => format!("the token endpoint's answer is unusable: {m}"),
+            AuthError::IdTokenMalformed(m) => format!("the ID token is malformed: {m}"),
+            AuthError::IdTokenClaim { claim, reason } => {
+                format!("the ID token's `{claim}` claim is wrong: {reason}")
+            }
+            AuthError::Network(m) => format!("network error: {m}"),
+            AuthError::Storage(m) => format!("browser storage error: {m}"),
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for AuthError {}

@@ -1,0 +1,329 @@
+//! ID token decoding and claim checks (OIDC Core §3.1.3.7).
+//!
+//! The token comes straight from the token endpoint over TLS, which OIDC Core §3.1.3.7 item 6
+//! accepts in place of checking its signature.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::error::AuthError;
+
+/// The claims of an ID token, as the provider sent them.
+pub type Claims = Map<String, Value>;
+
+/// What a valid ID token must match.
+#[derive(Clone, Copy, Debug)]
+pub struct Expectations<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// The `nonce` sent with the authorization request; `None` for refreshed tokens.
+    pub nonce: Option<&'a str>,
+    /// Auth0 organization id (`org_…`) or name, when one is configured.
+    pub organization: Option<&'a str>,
+    pub leeway: u64,
+    pub now: u64,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+}
+
+fn claim_error(claim: &'static str, reason: impl Into<String>) -> AuthError {
+    AuthError::IdTokenClaim {
+        claim,
+        reason: reason.into(),
+    }
+}
+
+fn decode_part<T: for<'de> Deserialize<'de>>(part: &str, what: &str) -> Result<T, AuthError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not base64url")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not a JSON object")))
+}
+
+/// RFC 7519 §7.2: splits a compact JWS and decodes its header and claims.
+pub fn decode_claims(jwt: &str) -> Result<Claims, AuthError> {
+    let mut parts = jwt.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::IdTokenMalformed(
+            "it does not have three parts".into(),
+        ));
+    };
+    let header: Header = decode_part(header, "header")?;
+    // RFC 8725 §3.1 / OIDC Core §3.1.3.7: unsigned tokens are never accepted.
+    if header.alg.eq_ignore_ascii_case("none") {
+        return Err(AuthError::IdTokenMalformed(
+            "it is unsigned (alg none)".into(),
+        ));
+    }
+    decode_part(payload, "payload")
+}
+
+fn string_claim<'a>(claims: &'a Claims, name: &'static str) -> Result<&'a str, AuthError> {
+    match claims.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        Some(_) => Err(claim_error(name, "not a non-empty string")),
+        None => Err(claim_error(name, "missing")),
+    }
+}
+
+fn time_claim(claims: &Claims, name: &'static str) -> Result<f64, AuthError> {
+    claims
+        .get(name)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| claim_error(name, "missing or not a number"))
+}
+
+fn audiences(claims: &Claims) -> Result<Vec<&str>, AuthError> {
+    match claims.get("aud") {
+        Some(Value::String(s)) => Ok(vec![s.as_str()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| claim_error("aud", "not a list of strings"))
+            })
+            .collect(),
+        _ => Err(claim_error("aud", "missing")),
+    }
+}
+
+/// Checks the claims of an already decoded ID token.
+pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthError> {
+    // §3.1.3.7 item 2: the issuer must match exactly.
+    let iss = string_claim(claims, "iss")?;
+    if iss != expect.issuer {
+        return Err(claim_error(
+            "iss",
+            format!("{iss:?} is not {:?}", expect.issuer),
+        ));
+    }
+    // §2: `sub` is a required, non-empty identifier.
+    string_claim(claims, "sub")?;
+    // §3.1.3.7 item 3: `aud` must contain our client_id.
+    let aud = audiences(claims)?;
+    if !aud.contains(&expect.client_id) {
+        return Err(claim_error("aud", "does not contain this client"));
+    }
+    // §3.1.3.7 items 4–5: with several audiences `azp` is required, and must be our client_id.
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == expect.client_id => {}
+        Some(_) => return Err(claim_error("azp", "is not this client")),
+        None if aud.len() > 1 => return Err(claim_error("azp", "missing with several audiences")),
+        None => {}
+    }
+    let leeway = expect.leeway as f64;
+    let now = expect.now as f64;
+    // §3.1.3.7 item 9: the current time must be before `exp` (with leeway for clock skew).
+    if time_claim(claims, "exp")? + leeway < now {
+        return Err(claim_error(
+            "exp",
+            "the token has expired (check your device clock)",
+        ));
+    }
+    // §3.1.3.7 item 10: `iat` must be present and not in the future.
+    if time_claim(claims, "iat")? - leeway > now {
+        return Err(claim_error(
+            "iat",
+            "issued in the future (check your device clock)",
+        ));
+    }
+    // §3.1.3.7 item 11: the nonce must be the one we sent.
+    if let Some(nonce) = expect.nonce
+        && claims.get("nonce").and_then(Value::as_str) != Some(nonce)
+    {
+        return Err(claim_error("nonce", "does not match the sign-in request"));
+    }
+    // Auth0 Organizations: `org_id` for an id (`org_…`), else `org_name` (lower-cased).
+    if let Some(org) = expect.organization {
+        let (claim, expected) = if org.starts_with("org_") {
+            ("org_id", org.to_owned())
+        } else {
+            ("org_name", org.to_lowercase())
+        };
+        if claims.get(claim).and_then(Value::as_str) != Some(expected.as_str()) {
+            return Err(claim_error(
+                if claim == "org_id" {
+                    "org_id"
+                } else {
+                    "org_name"
+                },
+                "is not the configured organization",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes an ID token and checks its claims.
+pub fn validate_id_token(jwt: &str, expect: &Expectations) -> Result<Claims, AuthError> {
+    let claims = decode_claims(jwt)?;
+    check_claims(&claims, expect)?;
+    Ok(claims)
+}
+
+/// The name to greet the person with: `name`, else `nickname`, `email`, then `sub`.
+pub fn display_name(claims: &Claims) -> String {
+    ["name", "nickname", "email", "sub"]
+        .iter()
+        .find_map(|k| {
+            claims
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub const ISSUER: &str = "https://id.test/";
+    pub const NOW: u64 = 1_700_000_000;
+
+    pub fn jwt(header: Value, claims: &Value) -> String {
+        let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.c2ln", enc(&header), enc(claims))
+    }
+
+    pub fn good_claims() -> Value {
+        json!({"iss": ISSUER, "sub": "u1", "aud": "client", "exp": NOW + 300, "iat": NOW, "nonce": "n1",
+               "name": "Ada", "https://leptos-pkce.test/roles": ["admin"]})
+    }
+
+    fn expect() -> Expectations<'static> {
+        Expectations {
+            issuer: ISSUER,
+            client_id: "client",
+            nonce: Some("n1"),
+            organization: None,
+            leeway: 60,
+            now: NOW,
+        }
+    }
+
+    fn validate_with(claims: &Value, expect: &Expectations) -> Result<Claims, AuthError> {
+        validate_id_token(&jwt(json!({"alg": "RS256"}), claims), expect)
+    }
+
+    fn failing_claim(claims: Value, expect: &Expectations) -> &'static str {
+        match validate_with(&claims, expect).unwrap_err() {
+            AuthError::IdTokenClaim { claim, .. } => claim,
+            other => panic!("expected a claim error, got {other}"),
+        }
+    }
+
+    fn with(key: &str, value: Value) -> Value {
+        let mut claims = good_claims();
+        claims[key] = value;
+        claims
+    }
+
+    fn without(key: &str) -> Value {
+        let mut claims = good_claims();
+        claims.as_object_mut().unwrap().remove(key);
+        claims
+    }
+
+    #[test]
+    fn a_good_token_passes_and_keeps_custom_claims() {
+        let claims = validate_with(&good_claims(), &expect()).unwrap();
+        assert_eq!(claims["https://leptos-pkce.test/roles"], json!(["admin"]));
+        assert_eq!(display_name(&claims), "Ada");
+    }
+
+    #[test]
+    fn each_claim_check_fails_on_a_wrong_value() {
+        let e = expect();
+        assert_eq!(
+            failing_claim(with("iss", json!("https://id.test")), &e),
+            "iss"
+        );
+        assert_eq!(failing_claim(without("iss"), &e), "iss");
+        assert_eq!(failing_claim(with("sub", json!("")), &e), "sub");
+        assert_eq!(failing_claim(without("sub"), &e), "sub");
+        assert_eq!(failing_claim(with("aud", json!("other")), &e), "aud");
+        assert_eq!(failing_claim(with("aud", json!([1])), &e), "aud");
+        assert_eq!(
+            failing_claim(with("aud", json!(["client", "api"])), &e),
+            "azp"
+        );
+        assert_eq!(failing_claim(with("azp", json!("other")), &e), "azp");
+        assert_eq!(failing_claim(with("exp", json!(NOW - 61)), &e), "exp");
+        assert_eq!(failing_claim(with("exp", json!("soon")), &e), "exp");
+        assert_eq!(failing_claim(with("iat", json!(NOW + 61)), &e), "iat");
+        assert_eq!(failing_claim(without("iat"), &e), "iat");
+        assert_eq!(failing_claim(with("nonce", json!("n2")), &e), "nonce");
+        assert_eq!(failing_claim(without("nonce"), &e), "nonce");
+    }
+
+    #[test]
+    fn leeway_and_optional_checks() {
+        let e = expect();
+        assert!(validate_with(&with("exp", json!(NOW - 59)), &e).is_ok());
+        assert!(validate_with(&with("iat", json!(NOW + 59)), &e).is_ok());
+        let mut with_azp = with("aud", json!(["client", "api"]));
+        with_azp["azp"] = json!("client");
+        assert!(validate_with(&with_azp, &e).is_ok());
+        let refreshed = Expectations { nonce: None, ..e };
+        assert!(validate_with(&without("nonce"), &refreshed).is_ok());
+    }
+
+    #[test]
+    fn organizations() {
+        let by_id = Expectations {
+            organization: Some("org_1"),
+            ..expect()
+        };
+        assert_eq!(failing_claim(good_claims(), &by_id), "org_id");
+        assert!(validate_with(&with("org_id", json!("org_1")), &by_id).is_ok());
+        let by_name = Expectations {
+            organization: Some("Acme"),
+            ..expect()
+        };
+        assert_eq!(
+            failing_claim(with("org_name", json!("other")), &by_name),
+            "org_name"
+        );
+        assert!(validate_with(&with("org_name", json!("acme")), &by_name).is_ok());
+    }
+
+    #[test]
+    fn malformed_tokens() {
+        let good = good_claims();
+        let cases = [
+            "".to_owned(),
+            "a.b".to_owned(),
+            "a.b.c.d".to_owned(),
+            "!!!.e30.sig".to_owned(),
+            jwt(json!({"alg": "none"}), &good),
+            jwt(json!({"alg": "NONE"}), &good),
+            jwt(json!({"typ": "JWT"}), &good),
+            jwt(json!({"alg": "RS256"}), &json!([1, 2])),
+            format!(
+                "{}.bm90IGpzb24.sig",
+                jwt(json!({"alg": "RS256"}), &good)
+                    .split('.')
+                    .next()
+                    .unwrap()
+            ),
+        ];
+        for token in cases {
+            assert_eq!(
+                validate_id_token(&token, &expect()).unwrap_err().code(),
+                "id_token_malformed",
+                "{token}"
+            );
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The OAuth 2.0 / OpenID Connect client. Everything but `browser` and `client` is sans-IO:
+//! plain functions of their inputs, tested natively.
+
+pub mod authorize;
+pub mod callback;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod id_token;
+pub mod pkce;
+pub mod session;
+pub mod token;
+pub mod url;

@@ -1,0 +1,3 @@
+//! leptos-pkce: sign in with OAuth 2.0 Authorization Code + PKCE from a Leptos single-page app.
+
+pub mod auth;
