@@ -1,1 +1,5 @@
-fn main() {}
+//! Mounts the app.
+
+fn main() {
+    leptos::mount::mount_to_body(leptos_pkce::app::App);
+}

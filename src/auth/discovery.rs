@@ -105,6 +105,29 @@ pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError>
     })
 }
 
+/// How long a cached discovery document is used before it is fetched again, in seconds.
+pub const DISCOVERY_MAX_AGE: u64 = 3600;
+
+/// A discovery document kept in storage, so start-up skips the fetch while it is fresh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedDiscovery {
+    pub issuer: String,
+    pub fetched_at: u64,
+    pub body: String,
+}
+
+impl CachedDiscovery {
+    /// The endpoints, if this copy is for `issuer`, fresh at `now`, and still valid.
+    pub fn endpoints(&self, issuer: &str, now: u64) -> Option<Endpoints> {
+        let fresh = self.issuer == issuer
+            && now.saturating_sub(self.fetched_at) <= DISCOVERY_MAX_AGE
+            && self.fetched_at <= now;
+        fresh
+            .then(|| parse_discovery(issuer, &self.body).ok())
+            .flatten()
+    }
+}
+
 /// The address that ends the provider session and comes back to the app.
 pub fn logout_url(endpoints: &Endpoints, config: &Config, id_token_hint: Option<&str>) -> String {
     match &endpoints.logout {
@@ -194,6 +217,24 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn cached_documents_expire_and_are_revalidated() {
+        let cached = CachedDiscovery {
+            issuer: ISSUER.into(),
+            fetched_at: 1000,
+            body: document(ISSUER, ""),
+        };
+        assert!(cached.endpoints(ISSUER, 1000 + DISCOVERY_MAX_AGE).is_some());
+        assert!(cached.endpoints(ISSUER, 1001 + DISCOVERY_MAX_AGE).is_none());
+        assert!(cached.endpoints(ISSUER, 999).is_none(), "from the future");
+        assert!(cached.endpoints("https://other.test/", 1000).is_none());
+        let tampered = CachedDiscovery {
+            body: document("https://evil.test/", ""),
+            ..cached
+        };
+        assert!(tampered.endpoints(ISSUER, 1000).is_none());
     }
 
     #[test]

@@ -11,3 +11,6 @@ pub mod pkce;
 pub mod session;
 pub mod token;
 pub mod url;
+
+pub mod browser;
+pub mod client;

@@ -38,6 +38,15 @@ pub fn refresh_body(client_id: &str, refresh_token: &str) -> String {
     ])
 }
 
+/// RFC 7009 §2.1: revoke a refresh token (and, at most providers, its grant).
+pub fn revocation_body(client_id: &str, refresh_token: &str) -> String {
+    form(&[
+        ("token", refresh_token),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", client_id),
+    ])
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct TokenResponse {

@@ -1,0 +1,73 @@
+//! `fetch` for the provider's endpoints: GET JSON, POST form; status and body text back.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Request, RequestCredentials, RequestInit, RequestMode, Response};
+
+use super::js_message;
+use crate::auth::error::AuthError;
+
+/// How long a provider request may take before it is abandoned, in milliseconds.
+const TIMEOUT_MS: i32 = 15_000;
+
+/// A finished HTTP exchange.
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+fn network(e: JsValue) -> AuthError {
+    AuthError::Network(js_message(&e))
+}
+
+async fn send(url: &str, init: RequestInit) -> Result<HttpResponse, AuthError> {
+    let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
+    let controller = AbortController::new().map_err(network)?;
+    init.set_signal(Some(&controller.signal()));
+    init.set_mode(RequestMode::Cors);
+    // The provider's cookies are not needed for token requests (RFC 6749 §3.2 uses the body).
+    init.set_credentials(RequestCredentials::Omit);
+    let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
+    let abort = wasm_bindgen::closure::Closure::once_into_js(move || controller.abort());
+    let timer = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), TIMEOUT_MS)
+        .map_err(network)?;
+    let result = async {
+        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(|e| {
+                AuthError::Network(format!("{} could not be reached ({})", url, js_message(&e)))
+            })?
+            .unchecked_into();
+        let text = JsFuture::from(response.text().map_err(network)?)
+            .await
+            .map_err(network)?;
+        Ok(HttpResponse {
+            status: response.status(),
+            body: text.as_string().unwrap_or_default(),
+        })
+    }
+    .await;
+    window.clear_timeout_with_handle(timer);
+    result
+}
+
+/// GET `url`, asking for JSON.
+pub async fn get(url: &str) -> Result<HttpResponse, AuthError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    send(url, init).await
+}
+
+/// POST a form-encoded `body` to `url` (RFC 6749 §4.1.3: `application/x-www-form-urlencoded`).
+pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, AuthError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .map_err(network)?;
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(body));
+    send(url, init).await
+}

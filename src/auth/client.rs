@@ -1,0 +1,337 @@
+//! The browser client: runs the sans-IO steps with the browser layer's I/O. No Leptos here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen_futures::JsFuture;
+
+use super::authorize::{ENTROPY_BYTES, begin_login};
+use super::browser::channel::{TabChannel, TabMessage};
+use super::browser::storage::{self, Area};
+use super::browser::{http, location, now, random};
+use super::callback::{
+    check_callback, is_authorization_response, needs_interaction, parse_callback,
+};
+use super::config::{Config, TokenStorage, parse_config};
+use super::discovery::{
+    CachedDiscovery, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery,
+};
+use super::error::AuthError;
+use super::session::{TokenSet, finish_login, parse_token_set};
+use super::token::{authorization_code_body, revocation_body};
+
+/// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
+const TAB_ANSWER_MS: i32 = 300;
+
+/// How start-up ended, and where the router should go next.
+#[derive(Debug)]
+pub enum Outcome {
+    SignedIn {
+        go_to: Option<String>,
+    },
+    SignedOut {
+        go_to: Option<String>,
+    },
+    /// The page is leaving for the provider (silent sign-in).
+    Redirecting,
+    Failed(AuthError),
+}
+
+type Listener = Rc<dyn Fn(Option<TokenSet>)>;
+
+/// Shared between the client and its tab-channel handler.
+#[derive(Default)]
+struct Shared {
+    tokens: RefCell<Option<TokenSet>>,
+    listener: RefCell<Option<Listener>>,
+    /// Resolves the pending "does a tab have tokens?" wait.
+    waiter: RefCell<Option<js_sys::Function>>,
+}
+
+impl Shared {
+    fn notify(&self) {
+        let listener = self.listener.borrow().clone();
+        if let Some(listener) = listener {
+            listener(self.tokens.borrow().clone());
+        }
+    }
+}
+
+/// One signed-in (or not) browser client for the configured provider.
+pub struct AuthClient {
+    pub config: Config,
+    endpoints: Endpoints,
+    shared: Rc<Shared>,
+    channel: Option<TabChannel>,
+}
+
+/// Loads `config.json` from the app's origin.
+async fn load_config() -> Result<Config, AuthError> {
+    let response = http::get("/config.json").await.map_err(|e| {
+        AuthError::Config(format!("config.json could not be loaded: {}", e.message()))
+    })?;
+    if response.status != 200 {
+        return Err(AuthError::Config(format!(
+            "config.json could not be loaded (HTTP {})",
+            response.status
+        )));
+    }
+    parse_config(&response.body, &location::origin())
+}
+
+/// The provider's endpoints: a fresh cached copy, else discovery, else Auth0's fixed paths.
+async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
+    let now = now();
+    let cached = storage::get(Area::Local, storage::DISCOVERY)
+        .and_then(|json| serde_json::from_str::<CachedDiscovery>(&json).ok())
+        .and_then(|c| c.endpoints(issuer, now));
+    if let Some(endpoints) = cached {
+        return Ok(endpoints);
+    }
+    match http::get(&discovery_url(issuer)).await {
+        Ok(response) if response.status == 200 => {
+            let endpoints = parse_discovery(issuer, &response.body)?;
+            let cache = CachedDiscovery {
+                issuer: issuer.to_owned(),
+                fetched_at: now,
+                body: response.body,
+            };
+            if let Ok(json) = serde_json::to_string(&cache) {
+                let _ = storage::set(Area::Local, storage::DISCOVERY, &json);
+            }
+            Ok(endpoints)
+        }
+        _ => Ok(auth0_endpoints(issuer)),
+    }
+}
+
+impl AuthClient {
+    /// Loads the configuration and the provider's endpoints, and opens the tab channel.
+    pub async fn boot() -> Result<Rc<AuthClient>, AuthError> {
+        let config = load_config().await?;
+        let endpoints = load_endpoints(&config.issuer).await?;
+        let shared = Rc::new(Shared::default());
+        let channel = Self::open_channel(&shared);
+        Ok(Rc::new(AuthClient {
+            config,
+            endpoints,
+            shared,
+            channel,
+        }))
+    }
+
+    fn open_channel(shared: &Rc<Shared>) -> Option<TabChannel> {
+        let shared = shared.clone();
+        TabChannel::open(move |message| match message {
+            TabMessage::Request => shared
+                .tokens
+                .borrow()
+                .clone()
+                .map(|tokens| TabMessage::Tokens { tokens }),
+            TabMessage::Tokens { tokens } => {
+                let newer = shared
+                    .tokens
+                    .borrow()
+                    .as_ref()
+                    .is_none_or(|mine| tokens.expires_at >= mine.expires_at);
+                if newer {
+                    shared.tokens.replace(Some(tokens));
+                    shared.notify();
+                }
+                if let Some(resolve) = shared.waiter.take() {
+                    let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+                }
+                None
+            }
+            TabMessage::SignedOut => {
+                shared.tokens.replace(None);
+                shared.notify();
+                None
+            }
+        })
+    }
+
+    /// Calls `listener` whenever another tab signs in, refreshes or signs out.
+    pub fn on_change(&self, listener: impl Fn(Option<TokenSet>) + 'static) {
+        self.shared.listener.replace(Some(Rc::new(listener)));
+    }
+
+    /// The current token set, if signed in.
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.shared.tokens.borrow().clone()
+    }
+
+    fn post(&self, message: &TabMessage) {
+        if let Some(channel) = &self.channel {
+            channel.post(message);
+        }
+    }
+
+    /// Works out the signed-in state at page load: a callback, other tabs, storage or the provider.
+    pub async fn start(&self) -> Outcome {
+        storage::sweep_transactions(now());
+        let here = format!("{}{}", location::origin(), location::pathname());
+        if here == self.config.redirect_uri {
+            let params = parse_callback(&location::search());
+            if params.as_ref().map_or(true, is_authorization_response) {
+                return self.finish_callback(params).await;
+            }
+        }
+        self.restore().await
+    }
+
+    async fn finish_callback(
+        &self,
+        params: Result<super::callback::CallbackParams, AuthError>,
+    ) -> Outcome {
+        // Take the transaction first (single use), then clean the address bar of `code` and `state`.
+        let transaction = params
+            .as_ref()
+            .ok()
+            .and_then(|p| p.state.as_deref())
+            .and_then(storage::take_transaction);
+        location::replace_url(&location::pathname());
+        let silent = transaction.as_ref().is_some_and(|t| t.silent);
+        let go_to = transaction.as_ref().map(|t| t.return_to.clone());
+        match self.exchange(params, transaction).await {
+            Ok(tokens) => {
+                self.adopt(tokens);
+                Outcome::SignedIn { go_to }
+            }
+            Err(error) if silent && needs_interaction(&error) => {
+                storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
+                Outcome::SignedOut { go_to }
+            }
+            Err(error) => {
+                if silent {
+                    storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
+                }
+                Outcome::Failed(error)
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        params: Result<super::callback::CallbackParams, AuthError>,
+        transaction: Option<super::authorize::Transaction>,
+    ) -> Result<TokenSet, AuthError> {
+        let params = params?;
+        let issuer = &self.config.issuer;
+        let code = check_callback(
+            &params,
+            transaction.as_ref(),
+            issuer,
+            self.endpoints.iss_parameter_supported,
+            now(),
+        )?;
+        let transaction = transaction.ok_or(AuthError::StateMismatch)?;
+        let body = authorization_code_body(
+            &self.config.client_id,
+            &code,
+            &transaction.verifier,
+            &self.config.redirect_uri,
+        );
+        let response = http::post_form(&self.endpoints.token, &body).await?;
+        finish_login(
+            &self.config,
+            &transaction.nonce,
+            response.status,
+            &response.body,
+            now(),
+        )
+    }
+
+    /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
+    fn adopt(&self, tokens: TokenSet) {
+        let _ = storage::set(Area::Local, storage::SIGNED_IN_MARKER, "1");
+        if self.config.token_storage == TokenStorage::Local
+            && let Ok(json) = serde_json::to_string(&tokens)
+        {
+            let _ = storage::set(Area::Local, storage::TOKENS, &json);
+        }
+        self.shared.tokens.replace(Some(tokens.clone()));
+        self.post(&TabMessage::Tokens { tokens });
+    }
+
+    async fn restore(&self) -> Outcome {
+        if self.config.token_storage == TokenStorage::Local {
+            match storage::get(Area::Local, storage::TOKENS).map(|json| parse_token_set(&json)) {
+                Some(Ok(tokens)) if !tokens.should_refresh(now(), 0) => {
+                    self.shared.tokens.replace(Some(tokens));
+                    return Outcome::SignedIn { go_to: None };
+                }
+                Some(_) => storage::remove(Area::Local, storage::TOKENS),
+                None => {}
+            }
+        }
+        if storage::get(Area::Local, storage::SIGNED_IN_MARKER).is_none() {
+            return Outcome::SignedOut { go_to: None };
+        }
+        if self.ask_tabs().await {
+            return Outcome::SignedIn { go_to: None };
+        }
+        // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
+        match self.redirect_to_provider(&location::path_query_fragment(), true) {
+            Ok(()) => Outcome::Redirecting,
+            Err(error) => Outcome::Failed(error),
+        }
+    }
+
+    /// Asks live tabs for their tokens and waits briefly for an answer.
+    async fn ask_tabs(&self) -> bool {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let shared = self.shared.clone();
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, TAB_ANSWER_MS);
+            shared.waiter.replace(Some(resolve));
+        });
+        self.post(&TabMessage::Request);
+        let _ = JsFuture::from(promise).await;
+        self.shared.waiter.take();
+        self.shared.tokens.borrow().is_some()
+    }
+
+    fn redirect_to_provider(&self, return_to: &str, silent: bool) -> Result<(), AuthError> {
+        let mut entropy = [0u8; ENTROPY_BYTES];
+        random::fill(&mut entropy)?;
+        let request = begin_login(
+            &self.config,
+            &self.endpoints,
+            &entropy,
+            return_to,
+            now(),
+            silent,
+        );
+        storage::save_transaction(&request.transaction)?;
+        location::assign(&request.url);
+        Ok(())
+    }
+
+    /// Sends the person to the provider to sign in, coming back to `return_to`.
+    pub fn login(&self, return_to: &str) -> Result<(), AuthError> {
+        self.redirect_to_provider(return_to, false)
+    }
+
+    /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
+    pub async fn logout(&self) {
+        let tokens = self.shared.tokens.take();
+        storage::remove(Area::Local, storage::TOKENS);
+        storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
+        self.post(&TabMessage::SignedOut);
+        let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
+        if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {
+            // RFC 7009 §2.2: best effort; local state is already cleared whatever the answer.
+            let _ =
+                http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh)).await;
+        }
+        let hint = tokens
+            .as_ref()
+            .map(|t| t.id_token.as_str())
+            .filter(|t| !t.is_empty());
+        location::assign(&logout_url(&self.endpoints, &self.config, hint));
+    }
+}

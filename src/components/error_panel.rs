@@ -1,0 +1,21 @@
+//! The sign-in error, as plain text, with a way to try again.
+
+use leptos::prelude::*;
+
+use super::auth_provider::{AuthState, use_auth};
+
+/// Shown whenever sign-in failed; provider text is rendered as text, never as markup.
+#[component]
+pub fn ErrorPanel() -> impl IntoView {
+    let auth = use_auth();
+    move || match auth.state.get() {
+        AuthState::Error(error) => Some(view! {
+            <section class="error" role="alert">
+                <h2>"Sign-in failed"</h2>
+                <p data-testid="auth-error">{error.to_string()}</p>
+                <button data-testid="try-again" on:click=move |_| auth.sign_in("/")>"Try again"</button>
+            </section>
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,7 @@
+//! Small view pieces.
+
+pub mod auth_provider;
+pub mod config_error;
+pub mod error_panel;
+pub mod nav;
+pub mod protected;

@@ -1,0 +1,49 @@
+//! The header: links, the sign-in state, and the sign-in / sign-out buttons.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::auth_provider::{AuthState, use_auth};
+use crate::auth::browser::location;
+
+/// The top bar shown on every page.
+#[component]
+pub fn Nav() -> impl IntoView {
+    let auth = use_auth();
+    let status = move || auth.state.with(AuthState::status);
+    let user_name = move || match auth.state.get() {
+        AuthState::SignedIn(user) => {
+            Some(view! { <span class="user" data-testid="user-name">{user.name}</span> })
+        }
+        _ => None,
+    };
+    let button = move || {
+        match auth.state.get() {
+        AuthState::SignedIn(_) => view! {
+            <button data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+        }
+        .into_any(),
+        AuthState::Loading => view! { <span class="busy">"…"</span> }.into_any(),
+        _ => view! {
+            <button data-testid="sign-in" on:click=move |_| auth.sign_in(&location::path_query_fragment())>
+                "Sign in"
+            </button>
+        }
+        .into_any(),
+    }
+    };
+    view! {
+        <header>
+            <nav>
+                <A href="/">"Home"</A>
+                <A href="/profile">"Profile"</A>
+                <A href="/api">"API"</A>
+            </nav>
+            <div class="session">
+                <span class="status" data-testid="auth-status">{status}</span>
+                {user_name}
+                {button}
+            </div>
+        </header>
+    }
+}

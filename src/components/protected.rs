@@ -1,0 +1,22 @@
+//! `<Protected>`: its children for signed-in people; everyone else goes to sign in and comes back.
+
+use leptos::prelude::*;
+
+use super::auth_provider::{AuthState, use_auth};
+use crate::auth::browser::location;
+
+/// Renders `children` only when signed in; a signed-out visitor is sent to sign in.
+#[component]
+pub fn Protected(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    Effect::new(move |_| {
+        if auth.state.get() == AuthState::SignedOut {
+            auth.sign_in(&location::path_query_fragment());
+        }
+    });
+    move || match auth.state.get() {
+        AuthState::SignedIn(_) => children().into_any(),
+        AuthState::Error(_) => ().into_any(),
+        _ => view! { <p class="busy">"Taking you to sign in…"</p> }.into_any(),
+    }
+}

@@ -1,0 +1,15 @@
+//! `/callback`: the provider sends the browser back here; `AuthProvider` does the exchange.
+
+use leptos::prelude::*;
+
+use crate::components::auth_provider::{AuthState, use_auth};
+
+/// Shows progress while the code is exchanged (errors show in the error panel).
+#[component]
+pub fn Callback() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        (auth.state.get() == AuthState::Loading)
+            .then(|| view! { <p class="busy">"Signing you in…"</p> })
+    }
+}

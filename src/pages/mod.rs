@@ -1,0 +1,7 @@
+//! One module per route.
+
+pub mod api_demo;
+pub mod callback;
+pub mod home;
+pub mod not_found;
+pub mod profile;

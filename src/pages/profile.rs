@@ -1,0 +1,43 @@
+//! `/profile` (protected): the ID token's claims.
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::components::auth_provider::{AuthState, use_auth};
+use crate::components::protected::Protected;
+
+fn claim_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn claims_list() -> impl IntoView {
+    let auth = use_auth();
+    move || match auth.state.get() {
+        AuthState::SignedIn(user) => {
+            let rows = user
+                .claims
+                .iter()
+                .map(|(name, value)| {
+                    view! {
+                        <dt>{name.clone()}</dt>
+                        <dd data-claim=name.clone()>{claim_text(value)}</dd>
+                    }
+                })
+                .collect_view();
+            Some(view! {
+                <h1>{user.name}</h1>
+                <dl data-testid="profile-claims">{rows}</dl>
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The signed-in person's claims, from the ID token.
+#[component]
+pub fn Profile() -> impl IntoView {
+    view! { <Protected>{claims_list()}</Protected> }
+}

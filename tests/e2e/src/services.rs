@@ -1,0 +1,210 @@
+//! The services a test needs: the identity provider (node), a static server for `dist/` with SPA
+//! fallback, and chromedriver.
+
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::fail;
+
+/// The provider's and the app's fixed local addresses (DESIGN.md "Local ports").
+pub const IDP: &str = "http://127.0.0.1:4000";
+pub const APP: &str = "http://127.0.0.1:8080";
+const CHROMEDRIVER_PORT: u16 = 4444;
+
+/// A child process killed (with its output kept in a log file) when dropped.
+struct Process {
+    name: &'static str,
+    child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(name: &'static str, mut command: Command, log: &Path) -> Result<Process, String> {
+    let out = std::fs::File::create(log).map_err(|e| format!("{name} log: {e}"))?;
+    let err = out.try_clone().map_err(|e| format!("{name} log: {e}"))?;
+    command.stdout(out).stderr(err).stdin(Stdio::null());
+    // Linux: the child dies with the test process even if the test is killed.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = command
+        .spawn()
+        .map_err(|e| format!("could not start {name}: {e}"))?;
+    Ok(Process { name, child })
+}
+
+/// The repository root (this crate lives in `tests/e2e`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Polls `url` until it answers 200, or fails after `timeout`.
+async fn wait_until_up(process: &mut Process, url: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            return Err(format!(
+                "{} exited early ({status}); see its log",
+                process.name
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{} did not answer at {url} within {timeout:?}",
+                process.name
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What the static server serves in place of `config.json`, when a test says so.
+type ConfigOverride = Arc<Mutex<Option<String>>>;
+
+async fn config_json(State(config): State<(ConfigOverride, PathBuf)>) -> Response {
+    let (override_body, path) = config;
+    let body = override_body.lock().ok().and_then(|o| o.clone());
+    let body = match body {
+        Some(body) => body,
+        None => match tokio::fs::read_to_string(&path).await {
+            Ok(body) => body,
+            Err(_) => return StatusCode::NOT_FOUND.into_response(),
+        },
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> {
+    let index = dist.join("index.html");
+    let app = Router::new()
+        .route("/config.json", get(config_json))
+        .with_state((config, dist.join("config.json")))
+        .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)));
+    let addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("bind {addr}: {e}"))?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(())
+}
+
+/// Everything the scenarios share; dropping it stops every process it started.
+pub struct Fixture {
+    pub runtime: tokio::runtime::Runtime,
+    config: ConfigOverride,
+    driver_url: String,
+    _driver: Process,
+    _idp: Process,
+}
+
+impl Fixture {
+    /// Starts the provider (access tokens living `access_token_ttl` seconds), the app and chromedriver.
+    pub fn start(access_token_ttl: u32) -> Result<Fixture, String> {
+        let root = repo_root();
+        let dist = root.join("dist");
+        if !dist.join("index.html").exists() {
+            return Err("dist/ is missing: build the app first (`cargo xtask test` does)".into());
+        }
+        let logs = root.join("target/e2e-logs");
+        std::fs::create_dir_all(&logs).map_err(fail("log folder"))?;
+        let runtime = tokio::runtime::Runtime::new().map_err(fail("tokio"))?;
+        let mut idp_command = Command::new("node");
+        idp_command
+            .arg("server.js")
+            .current_dir(root.join("dev/idp"))
+            .env("ACCESS_TOKEN_TTL", access_token_ttl.to_string());
+        let mut idp = spawn("identity provider", idp_command, &logs.join("idp.log"))?;
+        let mut driver_command = Command::new(chromedriver());
+        driver_command.arg(format!("--port={CHROMEDRIVER_PORT}"));
+        let mut driver = spawn(
+            "chromedriver",
+            driver_command,
+            &logs.join("chromedriver.log"),
+        )?;
+        let driver_url = format!("http://127.0.0.1:{CHROMEDRIVER_PORT}");
+        let config = ConfigOverride::default();
+        runtime.block_on(async {
+            serve_app(dist, config.clone()).await?;
+            wait_until_up(
+                &mut idp,
+                &format!("{IDP}/.well-known/openid-configuration"),
+                Duration::from_secs(20),
+            )
+            .await?;
+            wait_until_up(
+                &mut driver,
+                &format!("{driver_url}/status"),
+                Duration::from_secs(20),
+            )
+            .await
+        })?;
+        Ok(Fixture {
+            runtime,
+            config,
+            driver_url,
+            _driver: driver,
+            _idp: idp,
+        })
+    }
+
+    /// Serves `body` as `config.json` until [`Fixture::restore_config`].
+    pub fn override_config(&self, body: &str) {
+        if let Ok(mut config) = self.config.lock() {
+            *config = Some(body.to_owned());
+        }
+    }
+
+    /// Serves the built `config.json` again.
+    pub fn restore_config(&self) {
+        if let Ok(mut config) = self.config.lock() {
+            *config = None;
+        }
+    }
+
+    /// The WebDriver endpoint.
+    pub fn driver_url(&self) -> &str {
+        &self.driver_url
+    }
+
+    /// The provider's token endpoint hits so far, by grant type.
+    pub async fn provider_stats(&self) -> Result<serde_json::Value, String> {
+        let body = reqwest::get(format!("{IDP}/__dev/stats"))
+            .await
+            .map_err(fail("stats"))?
+            .text()
+            .await
+            .map_err(fail("stats body"))?;
+        serde_json::from_str(&body).map_err(fail("stats json"))
+    }
+}
+
+/// chromedriver from `CHROMEDRIVER`, else Debian's.
+fn chromedriver() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
