@@ -1,0 +1,133 @@
+//! Browser-layer tests in headless Chromium (wasm-bindgen-test): storage, CSPRNG, tab channel,
+//! fetch errors, the address bar.
+#![cfg(target_arch = "wasm32")]
+
+use leptos_pkce::auth::authorize::{TRANSACTION_MAX_AGE, Transaction};
+use leptos_pkce::auth::browser::channel::{TabChannel, TabMessage};
+use leptos_pkce::auth::browser::storage::{self, Area};
+use leptos_pkce::auth::browser::{http, location, now, random};
+use leptos_pkce::auth::session::TokenSet;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn transaction(state: &str, created_at: u64) -> Transaction {
+    Transaction {
+        state: state.into(),
+        verifier: "v".repeat(43),
+        nonce: "n".into(),
+        return_to: "/".into(),
+        created_at,
+        silent: false,
+    }
+}
+
+#[wasm_bindgen_test]
+fn random_bytes_differ_each_time() {
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    random::fill(&mut a).unwrap();
+    random::fill(&mut b).unwrap();
+    assert_ne!(a, b);
+    assert_ne!(a, [0u8; 32]);
+}
+
+#[wasm_bindgen_test]
+fn a_transaction_can_be_taken_once() {
+    let t = transaction("single-use", now());
+    storage::save_transaction(&t).unwrap();
+    assert_eq!(storage::take_transaction("single-use"), Some(t));
+    assert_eq!(storage::take_transaction("single-use"), None);
+    assert_eq!(storage::take_transaction("never-saved"), None);
+}
+
+#[wasm_bindgen_test]
+fn stale_and_unreadable_transactions_are_swept() {
+    let now = now();
+    storage::save_transaction(&transaction("fresh", now)).unwrap();
+    storage::save_transaction(&transaction("stale", now - TRANSACTION_MAX_AGE - 1)).unwrap();
+    storage::set(Area::Session, "leptos-pkce.tx.garbage", "<not json>").unwrap();
+    storage::set(Area::Session, "unrelated", "kept").unwrap();
+    storage::sweep_transactions(now);
+    assert!(storage::take_transaction("fresh").is_some());
+    assert_eq!(storage::get(Area::Session, "leptos-pkce.tx.stale"), None);
+    assert_eq!(storage::get(Area::Session, "leptos-pkce.tx.garbage"), None);
+    assert_eq!(
+        storage::get(Area::Session, "unrelated").as_deref(),
+        Some("kept")
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_tampered_transaction_reads_as_none() {
+    storage::set(Area::Session, "leptos-pkce.tx.tampered", r#"{"state":1}"#).unwrap();
+    assert_eq!(storage::take_transaction("tampered"), None);
+    assert_eq!(
+        storage::get(Area::Session, "leptos-pkce.tx.tampered"),
+        None,
+        "deleted on use even if unreadable"
+    );
+}
+
+#[wasm_bindgen_test]
+fn replace_url_cleans_the_address_bar_without_navigating() {
+    let before = location::pathname();
+    location::replace_url(&format!("{before}?code=secret&state=s"));
+    assert_eq!(location::search(), "?code=secret&state=s");
+    location::replace_url(&before);
+    assert_eq!(location::search(), "");
+    assert_eq!(location::pathname(), before);
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_server_is_a_network_error() {
+    let err = http::post_form("http://127.0.0.1:9/oauth/token", "a=b")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "network");
+}
+
+/// Resolves with the first message `channel` receives, or `None` after a timeout.
+async fn next_message(
+    received: &std::rc::Rc<std::cell::RefCell<Vec<TabMessage>>>,
+) -> Option<TabMessage> {
+    for _ in 0..50 {
+        if let Some(message) = received.borrow_mut().pop() {
+            return Some(message);
+        }
+        let tick = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window()
+                .unwrap()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20);
+        });
+        let _ = JsFuture::from(tick).await;
+    }
+    None
+}
+
+#[wasm_bindgen_test]
+async fn a_tab_with_tokens_answers_a_request() {
+    let tokens: TokenSet = serde_json::from_str(
+        r#"{"access_token":"at","refresh_token":null,"id_token":"x.y.z","expires_at":10,"scope":null,"claims":{"sub":"u"}}"#,
+    )
+    .unwrap();
+    let answer = tokens.clone();
+    let _live = TabChannel::open(move |m| {
+        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens {
+            tokens: answer.clone(),
+        })
+    });
+    let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = received.clone();
+    let newcomer = TabChannel::open(move |m| {
+        sink.borrow_mut().push(m);
+        None
+    })
+    .unwrap();
+    newcomer.post(&TabMessage::Request);
+    match next_message(&received).await {
+        Some(TabMessage::Tokens { tokens: got }) => assert_eq!(got, tokens),
+        other => panic!("expected tokens, got {other:?}"),
+    }
+}

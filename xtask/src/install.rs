@@ -1,0 +1,154 @@
+//! Installs whatever the build and tests need and the machine lacks; skips what is there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Trunk's series: 0.22 needs a newer rustc than this project's.
+const TRUNK_VERSION: &str = "0.21";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Where Debian puts Chromium and its driver.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// npm packages the project runs: the identity provider and the build's wasm-opt.
+const NPM_PACKAGES: [&str; 2] = ["dev/idp", "dev/wasm-opt"];
+
+/// The repository root (xtask lives one folder below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs a command to completion, failing with its name when it fails.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("could not run {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed ({status})"))
+    }
+}
+
+/// A command's standard output, or `None` when it cannot run or fails.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn say(what: &str) {
+    eprintln!("xtask: {what}");
+}
+
+/// The `wasm-bindgen` version locked in Cargo.lock (the CLI must match it exactly).
+pub fn locked_wasm_bindgen() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            let version = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \"")?.strip_suffix('"'));
+            return version
+                .map(str::to_owned)
+                .ok_or_else(|| "Cargo.lock: wasm-bindgen has no version".into());
+        }
+    }
+    Err("Cargo.lock does not lock wasm-bindgen".into())
+}
+
+fn wasm_target() -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l == WASM_TARGET) {
+        return Ok(());
+    }
+    say("adding the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn trunk() -> Result<(), String> {
+    let version = output("trunk", &["--version"]).unwrap_or_default();
+    if version.starts_with(&format!("trunk {TRUNK_VERSION}.")) {
+        return Ok(());
+    }
+    say("installing Trunk (a few minutes, once)");
+    let spec = format!("~{TRUNK_VERSION}");
+    run(Command::new("cargo").args(["install", "--locked", "trunk", "--version", &spec]))
+}
+
+fn wasm_bindgen_cli() -> Result<(), String> {
+    let wanted = locked_wasm_bindgen()?;
+    let trunk_toml = std::fs::read_to_string(root().join("Trunk.toml"))
+        .map_err(|e| format!("Trunk.toml: {e}"))?;
+    if !trunk_toml.contains(&format!("wasm_bindgen = \"{wanted}\"")) {
+        return Err(format!(
+            "Trunk.toml's [tools] wasm_bindgen must be \"{wanted}\", the version in Cargo.lock"
+        ));
+    }
+    if output("wasm-bindgen", &["--version"])
+        .is_some_and(|v| v.trim() == format!("wasm-bindgen {wanted}"))
+    {
+        return Ok(());
+    }
+    say(&format!("installing wasm-bindgen-cli {wanted}"));
+    // Not --locked: the registry may lack the newest versions its lockfile pins.
+    run(Command::new("cargo").args([
+        "install",
+        "--force",
+        "wasm-bindgen-cli",
+        "--version",
+        &wanted,
+    ]))
+}
+
+fn chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    say("installing Chromium and ChromeDriver from Debian");
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn npm_packages() -> Result<(), String> {
+    if output("node", &["--version"]).is_none() {
+        say("installing Node.js and npm from Debian");
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "nodejs", "npm"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    for package in NPM_PACKAGES {
+        let dir = root().join(package);
+        let lock = std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+        let installed = std::fs::metadata(dir.join("node_modules/.package-lock.json"))
+            .and_then(|m| m.modified());
+        if let (Ok(lock), Ok(installed)) = (lock, installed)
+            && installed >= lock
+        {
+            continue;
+        }
+        say(&format!("installing npm packages in {package}"));
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    Ok(())
+}
+
+/// Everything `dev`, `test` and `size` need.
+pub fn everything() -> Result<(), String> {
+    wasm_target()?;
+    npm_packages()?;
+    chromium()?;
+    trunk()?;
+    wasm_bindgen_cli()
+}

@@ -1,0 +1,134 @@
+//! The `dev` and `test` commands.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+
+use crate::install::{CHROMEDRIVER, WASM_TARGET, root, run};
+
+/// A command run from the repository root, with the project's npm-installed tools on PATH.
+pub fn command(program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    let tools = root().join("dev/wasm-opt/node_modules/.bin");
+    let path = std::env::var("PATH").unwrap_or_default();
+    command
+        .args(args)
+        .current_dir(root())
+        .env("PATH", format!("{}:{path}", tools.display()));
+    command
+}
+
+/// Builds the release app into `dist/`.
+pub fn build_release() -> Result<(), String> {
+    run(&mut command("trunk", &["build", "--release"]))
+}
+
+/// A background service that dies with xtask (Ctrl-C, or xtask killed) and is killed on drop.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_service(mut command: Command) -> Result<Service, String> {
+    // Linux: the service is sent SIGKILL when xtask exits, however it exits.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    command
+        .spawn()
+        .map(Service)
+        .map_err(|e| format!("could not start {command:?}: {e}"))
+}
+
+/// Starts the identity provider and serves the app at http://127.0.0.1:8080 until Ctrl-C.
+pub fn dev() -> Result<(), String> {
+    let mut idp = Command::new("node");
+    idp.arg("server.js").current_dir(root().join("dev/idp"));
+    let _idp = start_service(idp)?;
+    eprintln!(
+        "xtask: identity provider on http://127.0.0.1:4000, app on http://127.0.0.1:8080 (Ctrl-C stops both)"
+    );
+    let mut serve = command("trunk", &["serve"]);
+    unsafe {
+        serve.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    run(&mut serve)
+}
+
+fn step(name: &str, mut command: Command) -> Result<(), String> {
+    eprintln!("\n== {name}");
+    run(&mut command)
+}
+
+/// fmt, clippy (native and wasm), native tests, browser tests, release build, end-to-end tests.
+pub fn test() -> Result<(), String> {
+    step("format", command("cargo", &["fmt", "--all", "--check"]))?;
+    step(
+        "clippy (native)",
+        command(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    )?;
+    step(
+        "clippy (wasm)",
+        command(
+            "cargo",
+            &[
+                "clippy",
+                "-p",
+                "leptos-pkce",
+                "--all-targets",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    )?;
+    step(
+        "native tests",
+        command("cargo", &["test", "--workspace", "--exclude", "e2e"]),
+    )?;
+    let mut browser = command(
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "leptos-pkce",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "browser",
+        ],
+    );
+    browser.env("CHROMEDRIVER", CHROMEDRIVER);
+    step(
+        "browser tests (wasm-bindgen-test, headless Chromium)",
+        browser,
+    )?;
+    step("release build", command("trunk", &["build", "--release"]))?;
+    step(
+        "end-to-end tests (Chromium, local provider, release build)",
+        command("cargo", &["test", "-p", "e2e"]),
+    )?;
+    eprintln!("\nxtask: every suite passed");
+    Ok(())
+}
