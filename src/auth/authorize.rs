@@ -51,6 +51,17 @@ pub fn safe_return_to(path: &str) -> String {
     }
 }
 
+/// Where to come back to after signing in from `path`: never the callback itself (whose one-time
+/// parameters are gone), and only a same-origin path.
+pub fn return_path(config: &Config, origin: &str, path: &str) -> String {
+    let path_only = path.split(['?', '#']).next().unwrap_or_default();
+    if format!("{origin}{path_only}") == config.redirect_uri {
+        "/".to_owned()
+    } else {
+        safe_return_to(path)
+    }
+}
+
 /// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes).
 pub fn begin_login(
     config: &Config,
@@ -202,6 +213,21 @@ mod tests {
             login(CONFIG, "//evil.test", false).transaction.return_to,
             "/"
         );
+    }
+
+    #[test]
+    fn the_callback_is_never_a_return_path() {
+        let config = parse_config(CONFIG, "https://app.test").unwrap();
+        assert_eq!(
+            return_path(&config, "https://app.test", "/callback?code=x"),
+            "/"
+        );
+        assert_eq!(return_path(&config, "https://app.test", "/callback"), "/");
+        assert_eq!(
+            return_path(&config, "https://app.test", "/profile?a=1"),
+            "/profile?a=1"
+        );
+        assert_eq!(return_path(&config, "https://app.test", "//evil.test"), "/");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use wasm_bindgen_futures::JsFuture;
 
-use super::authorize::{ENTROPY_BYTES, begin_login};
+use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::storage::{self, Area};
 use super::browser::{http, location, now, random};

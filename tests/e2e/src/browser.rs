@@ -93,6 +93,14 @@ impl Browser {
         self.client.refresh().await.map_err(fail("reload"))
     }
 
+    /// Deletes every cookie of the current host (the app's and, on 127.0.0.1, the provider's).
+    pub async fn delete_cookies(&self) -> Outcome {
+        self.client
+            .delete_all_cookies()
+            .await
+            .map_err(fail("delete cookies"))
+    }
+
     /// The address bar.
     pub async fn url(&self) -> Result<String, String> {
         self.client
@@ -122,7 +130,7 @@ impl Browser {
             if text.as_deref() == Some(expected) {
                 Ok(Some(()))
             } else {
-                Err(format!("saw {text:?}"))
+                Err(format!("saw {text:?} at {}", self.url().await?))
             }
         })
         .await

@@ -130,6 +130,40 @@ async fn a_protected_route_sends_to_sign_in_and_back(_f: &Fixture, b: &Browser) 
     b.wait_css_text("[data-claim=sub]", "linus").await
 }
 
+async fn a_reload_after_the_provider_session_ended_signs_out_without_a_loop(
+    f: &Fixture,
+    b: &Browser,
+) -> Outcome {
+    b.sign_in("ada").await?;
+    // Cookies are per host, not per port: this ends the provider's session too.
+    b.delete_cookies().await?;
+    let before = code_exchanges(f).await?;
+    b.reload().await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.wait_url(&format!("{APP}/")).await?;
+    ensure(
+        b.text("auth-error").await?.is_none(),
+        "login_required is not an error",
+    )?;
+    let marker = b
+        .script("return localStorage.getItem('leptos-pkce.signed-in');")
+        .await?;
+    ensure(
+        marker.is_null(),
+        "the marker should be cleared so the next load makes no redirect",
+    )?;
+    b.reload().await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    ensure(
+        b.url().await?.starts_with(APP),
+        "a second silent attempt was made",
+    )?;
+    ensure(
+        code_exchanges(f).await? == before,
+        "no code should have been exchanged",
+    )
+}
+
 async fn a_first_visit_makes_no_redirect(_f: &Fixture, b: &Browser) -> Outcome {
     b.goto("/").await?;
     b.wait_text("auth-status", "signed-out").await?;
@@ -273,6 +307,7 @@ scenarios!(
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
     a_protected_route_sends_to_sign_in_and_back,
+    a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
     a_first_visit_makes_no_redirect,
     a_forged_state_is_refused,
     a_replayed_callback_is_refused,
