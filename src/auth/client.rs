@@ -298,11 +298,12 @@ impl AuthClient {
     fn redirect_to_provider(&self, return_to: &str, silent: bool) -> Result<(), AuthError> {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
+        let return_to = return_path(&self.config, &location::origin(), return_to);
         let request = begin_login(
             &self.config,
             &self.endpoints,
             &entropy,
-            return_to,
+            &return_to,
             now(),
             silent,
         );

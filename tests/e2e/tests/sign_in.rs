@@ -207,6 +207,16 @@ async fn a_forged_state_is_refused(f: &Fixture, b: &Browser) -> Outcome {
     refused_then_try_again(f, b, "state_mismatch", before, false).await
 }
 
+async fn signing_in_from_the_callback_page_comes_back_home(_f: &Fixture, b: &Browser) -> Outcome {
+    b.goto("/callback?code=stolen&state=forged").await?;
+    b.wait_present("auth-error").await?;
+    b.click("sign-in").await?;
+    b.sign_in_at_provider("ada").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    let url = b.url().await?;
+    ensure(url == format!("{APP}/"), format!("came back to {url}"))
+}
+
 async fn a_replayed_callback_is_refused(f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
     let callback = b
@@ -310,6 +320,7 @@ scenarios!(
     a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
     a_first_visit_makes_no_redirect,
     a_forged_state_is_refused,
+    signing_in_from_the_callback_page_comes_back_home,
     a_replayed_callback_is_refused,
     a_provider_error_with_markup_is_shown_as_text,
     a_broken_config_shows_a_config_error,
