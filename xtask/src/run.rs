@@ -124,7 +124,8 @@ pub fn test() -> Result<(), String> {
         "browser tests (wasm-bindgen-test, headless Chromium)",
         browser,
     )?;
-    step("release build", command("trunk", &["build", "--release"]))?;
+    eprintln!("\n== release build");
+    build_release()?;
     step(
         "end-to-end tests (Chromium, local provider, release build)",
         command("cargo", &["test", "-p", "e2e"]),

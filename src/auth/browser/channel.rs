@@ -9,9 +9,8 @@ use crate::auth::session::TokenSet;
 
 const CHANNEL_NAME: &str = "leptos-pkce";
 
-/// What tabs tell each other.
+/// What tabs tell each other (externally tagged: an internal tag would pull in serde's buffering).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 pub enum TabMessage {
     /// "Does a tab have tokens?" (a new or reloaded tab in `memory` mode).
     Request,
