@@ -32,14 +32,19 @@ impl Drop for Service {
     }
 }
 
-fn start_service(mut command: Command) -> Result<Service, String> {
-    // Linux: the service is sent SIGKILL when xtask exits, however it exits.
+/// Linux: the child is sent SIGKILL when xtask exits, however it exits.
+fn die_with_xtask(command: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
     }
+}
+
+fn start_service(mut command: Command) -> Result<Service, String> {
+    die_with_xtask(&mut command);
     command
         .spawn()
         .map(Service)
@@ -55,12 +60,7 @@ pub fn dev() -> Result<(), String> {
         "xtask: identity provider on http://127.0.0.1:4000, app on http://127.0.0.1:8080 (Ctrl-C stops both)"
     );
     let mut serve = command("trunk", &["serve"]);
-    unsafe {
-        serve.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    die_with_xtask(&mut serve);
     run(&mut serve)
 }
 
