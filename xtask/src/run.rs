@@ -51,13 +51,16 @@ fn start_service(mut command: Command) -> Result<Service, String> {
         .map_err(|e| format!("could not start {command:?}: {e}"))
 }
 
-/// Starts the identity provider and serves the app at http://127.0.0.1:8080 until Ctrl-C.
+/// Starts the identity provider and the demo API, and serves the app at http://127.0.0.1:8080
+/// until Ctrl-C.
 pub fn dev() -> Result<(), String> {
+    run(&mut command("cargo", &["build", "-p", "api"]))?;
     let mut idp = Command::new("node");
     idp.arg("server.js").current_dir(root().join("dev/idp"));
     let _idp = start_service(idp)?;
+    let _api = start_service(Command::new(root().join("target/debug/api")))?;
     eprintln!(
-        "xtask: identity provider on http://127.0.0.1:4000, app on http://127.0.0.1:8080 (Ctrl-C stops both)"
+        "xtask: provider http://127.0.0.1:4000, API http://127.0.0.1:4001, app http://127.0.0.1:8080 (Ctrl-C stops all)"
     );
     let mut serve = command("trunk", &["serve"]);
     die_with_xtask(&mut serve);

@@ -1,0 +1,20 @@
+//! The demo protected API: three endpoints, JWT access tokens verified against the issuer's JWKS.
+
+pub mod keys;
+pub mod routes;
+pub mod verify;
+
+/// What the API trusts and who may call it from a browser.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The issuer, exactly as in its tokens (Auth0's has a trailing slash).
+    pub issuer: String,
+    /// This API's identifier: the `aud` its tokens must carry.
+    pub audience: String,
+    /// Browser origins allowed by CORS.
+    pub app_origins: Vec<String>,
+    /// Clock tolerance for `exp` and `nbf`, in seconds.
+    pub leeway: u64,
+    /// The shortest time between two JWKS fetches (an unknown `kid` must not become a fetch flood).
+    pub jwks_min_refetch: std::time::Duration,
+}
