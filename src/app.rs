@@ -9,9 +9,7 @@ use crate::components::auth_provider::AuthProvider;
 use crate::components::config_error::ConfigError;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::nav::Nav;
-use crate::pages::{
-    api_demo::ApiDemo, callback::Callback, home::Home, not_found::NotFound, profile::Profile,
-};
+use crate::pages::{api_demo::ApiDemo, callback::Callback, home::Home, not_found::NotFound, profile::Profile};
 
 /// Loads the configuration, then renders the app (or the configuration error).
 #[component]

@@ -52,21 +52,14 @@ fn stale_and_unreadable_transactions_are_swept() {
     assert!(storage::take_transaction("fresh").is_some());
     assert_eq!(storage::get(Area::Session, "leptos-pkce.tx.stale"), None);
     assert_eq!(storage::get(Area::Session, "leptos-pkce.tx.garbage"), None);
-    assert_eq!(
-        storage::get(Area::Session, "unrelated").as_deref(),
-        Some("kept")
-    );
+    assert_eq!(storage::get(Area::Session, "unrelated").as_deref(), Some("kept"));
 }
 
 #[wasm_bindgen_test]
 fn a_tampered_transaction_reads_as_none() {
     storage::set(Area::Session, "leptos-pkce.tx.tampered", r#"{"state":1}"#).unwrap();
     assert_eq!(storage::take_transaction("tampered"), None);
-    assert_eq!(
-        storage::get(Area::Session, "leptos-pkce.tx.tampered"),
-        None,
-        "deleted on use even if unreadable"
-    );
+    assert_eq!(storage::get(Area::Session, "leptos-pkce.tx.tampered"), None, "deleted on use even if unreadable");
 }
 
 #[wasm_bindgen_test]
@@ -81,25 +74,18 @@ fn replace_url_cleans_the_address_bar_without_navigating() {
 
 #[wasm_bindgen_test]
 async fn an_unreachable_server_is_a_network_error() {
-    let err = http::post_form("http://127.0.0.1:9/oauth/token", "a=b")
-        .await
-        .err()
-        .unwrap();
+    let err = http::post_form("http://127.0.0.1:9/oauth/token", "a=b").await.err().unwrap();
     assert_eq!(err.code(), "network");
 }
 
 /// Resolves with the first message `channel` receives, or `None` after a timeout.
-async fn next_message(
-    received: &std::rc::Rc<std::cell::RefCell<Vec<TabMessage>>>,
-) -> Option<TabMessage> {
+async fn next_message(received: &std::rc::Rc<std::cell::RefCell<Vec<TabMessage>>>) -> Option<TabMessage> {
     for _ in 0..50 {
         if let Some(message) = received.borrow_mut().pop() {
             return Some(message);
         }
         let tick = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20);
+            let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20);
         });
         let _ = JsFuture::from(tick).await;
     }
@@ -114,9 +100,7 @@ async fn a_tab_with_tokens_answers_a_request() {
     .unwrap();
     let answer = tokens.clone();
     let _live = TabChannel::open(move |m| {
-        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens {
-            tokens: answer.clone(),
-        })
+        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens { tokens: answer.clone() })
     });
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = received.clone();

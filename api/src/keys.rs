@@ -31,25 +31,12 @@ pub struct KeySource {
 impl KeySource {
     /// Keys of `issuer` (fetched lazily, on first use), fetched at most once per `min_refetch`.
     pub fn new(issuer: &str, min_refetch: Duration) -> KeySource {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
-        KeySource {
-            issuer: issuer.to_owned(),
-            min_refetch,
-            http,
-            cache: Mutex::new(Cache::default()),
-        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        KeySource { issuer: issuer.to_owned(), min_refetch, http, cache: Mutex::new(Cache::default()) }
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, String> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+        let response = self.http.get(url).send().await.map_err(|e| format!("{url}: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("{url}: HTTP {}", response.status()));
         }
@@ -61,17 +48,11 @@ impl KeySource {
         let jwks_uri = match &cache.jwks_uri {
             Some(uri) => uri.clone(),
             None => {
-                let url = format!(
-                    "{}/.well-known/openid-configuration",
-                    self.issuer.trim_end_matches('/')
-                );
+                let url = format!("{}/.well-known/openid-configuration", self.issuer.trim_end_matches('/'));
                 let discovery: Discovery = self.get_json(&url).await?;
                 // OIDC Discovery §4.3: the document must name the issuer we trust.
                 if discovery.issuer != self.issuer {
-                    return Err(format!(
-                        "discovery names issuer {}, not {}",
-                        discovery.issuer, self.issuer
-                    ));
+                    return Err(format!("discovery names issuer {}, not {}", discovery.issuer, self.issuer));
                 }
                 cache.jwks_uri = Some(discovery.jwks_uri.clone());
                 discovery.jwks_uri
@@ -88,18 +69,11 @@ impl KeySource {
         if let Some(key) = cache.keys.as_ref().and_then(|k| k.find(kid)) {
             return Ok(key.clone());
         }
-        let recently = cache
-            .fetched_at
-            .is_some_and(|at| at.elapsed() < self.min_refetch);
+        let recently = cache.fetched_at.is_some_and(|at| at.elapsed() < self.min_refetch);
         if recently {
             return Err(format!("unknown key id {kid}"));
         }
         self.fetch(&mut cache).await?;
-        cache
-            .keys
-            .as_ref()
-            .and_then(|k| k.find(kid))
-            .cloned()
-            .ok_or_else(|| format!("unknown key id {kid}"))
+        cache.keys.as_ref().and_then(|k| k.find(kid)).cloned().ok_or_else(|| format!("unknown key id {kid}"))
     }
 }

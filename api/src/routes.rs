@@ -43,9 +43,7 @@ impl IntoResponse for Refusal {
             ),
             Refusal::InsufficientScope(scope) => (
                 StatusCode::FORBIDDEN,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
-                ),
+                format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""),
                 json!({"error": "insufficient_scope", "error_description": format!("needs scope {scope}")}),
             ),
         };
@@ -59,19 +57,10 @@ impl IntoResponse for Refusal {
 
 /// RFC 6750 §2.1: `Authorization: Bearer <token>` (the scheme is case-insensitive).
 fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
-    let value = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(Refusal::Missing)?;
+    let value = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Refusal::Missing)?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(Refusal::InvalidToken(
-            "the Authorization header is not a bearer token".into(),
-        )),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(Refusal::InvalidToken("the Authorization header is not a bearer token".into())),
     }
 }
 
@@ -89,33 +78,22 @@ fn answer(endpoint: &str, claims: &AccessClaims) -> Json<serde_json::Value> {
 }
 
 async fn public() -> Json<serde_json::Value> {
-    Json(
-        json!({"endpoint": "public", "message": "Hello from the public endpoint; no token needed."}),
-    )
+    Json(json!({"endpoint": "public", "message": "Hello from the public endpoint; no token needed."}))
 }
 
-async fn private(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Refusal> {
+async fn private(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
     let claims = authorized(&api, &headers).await?;
     Ok(answer("private", &claims))
 }
 
-async fn private_scoped(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Refusal> {
+async fn private_scoped(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
     let claims = authorized(&api, &headers).await?;
     require_scope(&claims, MESSAGES_SCOPE)?;
     Ok(answer("private-scoped", &claims))
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     // `Authorization` must be listed (a `*` does not cover it), and the app reads `WWW-Authenticate`.
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
@@ -127,10 +105,7 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// The API's routes.
 pub fn router(settings: Settings) -> Router {
     let layer = cors(&settings.app_origins);
-    let api = Arc::new(Api {
-        keys: KeySource::new(&settings.issuer, settings.jwks_min_refetch),
-        settings,
-    });
+    let api = Arc::new(Api { keys: KeySource::new(&settings.issuer, settings.jwks_min_refetch), settings });
     Router::new()
         .route("/api/public", get(public))
         .route("/api/private", get(private))

@@ -46,22 +46,13 @@ pub enum Refusal {
 }
 
 /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.
-pub async fn verify(
-    token: &str,
-    keys: &KeySource,
-    settings: &Settings,
-) -> Result<AccessClaims, Refusal> {
+pub async fn verify(token: &str, keys: &KeySource, settings: &Settings) -> Result<AccessClaims, Refusal> {
     let invalid = |why: String| Refusal::InvalidToken(why);
     let header = decode_header(token).map_err(|e| invalid(format!("malformed token: {e}")))?;
     if !ALLOWED.contains(&header.alg) {
-        return Err(invalid(format!(
-            "algorithm {:?} is not accepted",
-            header.alg
-        )));
+        return Err(invalid(format!("algorithm {:?} is not accepted", header.alg)));
     }
-    let kid = header
-        .kid
-        .ok_or_else(|| invalid("the token has no key id".into()))?;
+    let kid = header.kid.ok_or_else(|| invalid("the token has no key id".into()))?;
     let jwk = keys.key(&kid).await.map_err(invalid)?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(format!("unusable key: {e}")))?;
     let mut validation = Validation::new(header.alg);
@@ -70,16 +61,10 @@ pub async fn verify(
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
     validation.leeway = settings.leeway;
-    decode::<AccessClaims>(token, &key, &validation)
-        .map(|data| data.claims)
-        .map_err(|e| invalid(format!("{e}")))
+    decode::<AccessClaims>(token, &key, &validation).map(|data| data.claims).map_err(|e| invalid(format!("{e}")))
 }
 
 /// Fails with `insufficient_scope` unless the claims grant `scope`.
 pub fn require_scope(claims: &AccessClaims, scope: &'static str) -> Result<(), Refusal> {
-    if claims.scopes().contains(&scope) {
-        Ok(())
-    } else {
-        Err(Refusal::InsufficientScope(scope))
-    }
+    if claims.scopes().contains(&scope) { Ok(()) } else { Err(Refusal::InsufficientScope(scope)) }
 }

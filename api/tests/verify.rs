@@ -36,10 +36,7 @@ async fn provider() -> Provider {
     let served = jwks.clone();
     let doc = json!({"issuer": issuer, "jwks_uri": format!("{issuer}jwks")});
     let app = axum::Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(move || async move { axum::Json(doc) }),
-        )
+        .route("/.well-known/openid-configuration", get(move || async move { axum::Json(doc) }))
         .route(
             "/jwks",
             get(move || async move {
@@ -49,18 +46,11 @@ async fn provider() -> Provider {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider {
-        issuer,
-        jwks_hits,
-        jwks,
-    }
+    Provider { issuer, jwks_hits, jwks }
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 fn claims(issuer: &str) -> Value {
@@ -93,25 +83,12 @@ async fn call(app: &axum::Router, path: &str, authorization: Option<&str>) -> An
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status();
-    let challenge = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        challenge,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let challenge =
+        response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    Answer { status, challenge, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
 }
 
 async fn setup_with(jwks_min_refetch: Duration) -> (Provider, axum::Router) {
@@ -133,11 +110,7 @@ async fn setup() -> (Provider, axum::Router) {
 async fn assert_invalid(app: &axum::Router, token: &str, why: &str) {
     let answer = call(app, "/api/private", Some(&format!("Bearer {token}"))).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{why}");
-    assert!(
-        answer.challenge.contains("error=\"invalid_token\""),
-        "{why}: {}",
-        answer.challenge
-    );
+    assert!(answer.challenge.contains("error=\"invalid_token\""), "{why}: {}", answer.challenge);
     assert_eq!(answer.body["error"], "invalid_token", "{why}");
 }
 
@@ -151,23 +124,9 @@ async fn a_good_token_opens_every_endpoint() {
         assert_eq!(answer.body["sub"], "ada");
         assert_eq!(answer.body["scopes"], json!(["read:messages"]));
     }
-    let es = sign(
-        Algorithm::ES256,
-        "test-es256",
-        ES256_PEM,
-        &claims(&provider.issuer),
-    );
-    assert_eq!(
-        call(&app, "/api/private", Some(&format!("Bearer {es}")))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        provider.jwks_hits.load(Ordering::SeqCst),
-        1,
-        "keys are cached"
-    );
+    let es = sign(Algorithm::ES256, "test-es256", ES256_PEM, &claims(&provider.issuer));
+    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {es}"))).await.status, StatusCode::OK);
+    assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 1, "keys are cached");
 }
 
 #[tokio::test]
@@ -209,12 +168,7 @@ async fn each_bad_claim_is_refused() {
     assert_invalid(&app, &without("exp"), "no exp").await;
     assert_invalid(&app, &without("sub"), "no sub").await;
     let leeway = with("exp", json!(now() - 2));
-    assert_eq!(
-        call(&app, "/api/private", Some(&format!("Bearer {leeway}")))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {leeway}"))).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -222,26 +176,11 @@ async fn forged_and_unsigned_tokens_are_refused() {
     let (provider, app) = setup().await;
     let good = claims(&provider.issuer);
     // Signed by a key that is not the issuer's, under the issuer's key id.
-    assert_invalid(
-        &app,
-        &sign(Algorithm::RS256, "test-rs256", OTHER_PEM, &good),
-        "bad signature",
-    )
-    .await;
+    assert_invalid(&app, &sign(Algorithm::RS256, "test-rs256", OTHER_PEM, &good), "bad signature").await;
     // RFC 8725 §2.1: alg none.
-    let payload = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &good,
-        &EncodingKey::from_secret(b"k"),
-    )
-    .unwrap();
+    let payload = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &good, &EncodingKey::from_secret(b"k")).unwrap();
     let body = payload.split('.').nth(1).unwrap();
-    assert_invalid(
-        &app,
-        &format!("eyJhbGciOiJub25lIiwia2lkIjoidGVzdC1yczI1NiJ9.{body}."),
-        "alg none",
-    )
-    .await;
+    assert_invalid(&app, &format!("eyJhbGciOiJub25lIiwia2lkIjoidGVzdC1yczI1NiJ9.{body}."), "alg none").await;
     // RFC 8725 §2.1: HS256 with the public key as the secret (algorithm confusion).
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("test-rs256".into());
@@ -255,32 +194,14 @@ async fn forged_and_unsigned_tokens_are_refused() {
 async fn an_unknown_key_id_refetches_once_then_waits() {
     let (provider, app) = setup().await;
     let good = rs256(&claims(&provider.issuer));
-    assert_eq!(
-        call(&app, "/api/private", Some(&format!("Bearer {good}")))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let rotated = sign(
-        Algorithm::RS256,
-        "rotated",
-        OTHER_PEM,
-        &claims(&provider.issuer),
-    );
+    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {good}"))).await.status, StatusCode::OK);
+    let rotated = sign(Algorithm::RS256, "rotated", OTHER_PEM, &claims(&provider.issuer));
     assert_invalid(&app, &rotated, "unknown kid").await;
-    assert_eq!(
-        provider.jwks_hits.load(Ordering::SeqCst),
-        1,
-        "fetched within MIN_REFETCH: no second fetch"
-    );
+    assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 1, "fetched within MIN_REFETCH: no second fetch");
     for _ in 0..5 {
         assert_invalid(&app, &rotated, "unknown kid again").await;
     }
-    assert_eq!(
-        provider.jwks_hits.load(Ordering::SeqCst),
-        1,
-        "a flood of unknown kids is no fetch flood"
-    );
+    assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 1, "a flood of unknown kids is no fetch flood");
 }
 
 #[tokio::test]
@@ -290,30 +211,11 @@ async fn a_rotated_key_is_found_by_one_refetch() {
     let only_rs256 = json!({"keys": [only_rs256["keys"][0]]});
     *provider.jwks.lock().unwrap() = only_rs256.to_string();
     let good = rs256(&claims(&provider.issuer));
-    assert_eq!(
-        call(&app, "/api/private", Some(&format!("Bearer {good}")))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {good}"))).await.status, StatusCode::OK);
     *provider.jwks.lock().unwrap() = JWKS.to_owned();
-    let es = sign(
-        Algorithm::ES256,
-        "test-es256",
-        ES256_PEM,
-        &claims(&provider.issuer),
-    );
-    assert_eq!(
-        call(&app, "/api/private", Some(&format!("Bearer {es}")))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        provider.jwks_hits.load(Ordering::SeqCst),
-        2,
-        "one fetch, then one re-fetch for the new kid"
-    );
+    let es = sign(Algorithm::ES256, "test-es256", ES256_PEM, &claims(&provider.issuer));
+    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {es}"))).await.status, StatusCode::OK);
+    assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 2, "one fetch, then one re-fetch for the new kid");
 }
 
 #[tokio::test]
@@ -321,29 +223,15 @@ async fn a_missing_scope_is_forbidden_not_unauthorized() {
     let (provider, app) = setup().await;
     let mut c = claims(&provider.issuer);
     c["scope"] = json!("openid");
-    let answer = call(
-        &app,
-        "/api/private-scoped",
-        Some(&format!("Bearer {}", rs256(&c))),
-    )
-    .await;
+    let answer = call(&app, "/api/private-scoped", Some(&format!("Bearer {}", rs256(&c)))).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer.challenge,
         "Bearer realm=\"leptos-pkce-api\", error=\"insufficient_scope\", scope=\"read:messages\""
     );
     c["permissions"] = json!(["read:messages"]);
-    let answer = call(
-        &app,
-        "/api/private-scoped",
-        Some(&format!("Bearer {}", rs256(&c))),
-    )
-    .await;
-    assert_eq!(
-        answer.status,
-        StatusCode::OK,
-        "Auth0 RBAC permissions count as scopes"
-    );
+    let answer = call(&app, "/api/private-scoped", Some(&format!("Bearer {}", rs256(&c)))).await;
+    assert_eq!(answer.status, StatusCode::OK, "Auth0 RBAC permissions count as scopes");
 }
 
 #[tokio::test]
@@ -358,24 +246,11 @@ async fn cors_lets_the_app_send_authorization_and_read_the_challenge() {
         .body(Body::empty())
         .unwrap();
     let response = app.clone().oneshot(preflight).await.unwrap();
-    let allowed = response
-        .headers()
-        .get(header::ACCESS_CONTROL_ALLOW_HEADERS)
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let allowed = response.headers().get(header::ACCESS_CONTROL_ALLOW_HEADERS).unwrap().to_str().unwrap();
     assert!(allowed.contains("authorization"));
     let refused = call(&app, "/api/private", None).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    let other = Request::get("/api/public")
-        .header(header::ORIGIN, "http://evil.test")
-        .body(Body::empty())
-        .unwrap();
+    let other = Request::get("/api/public").header(header::ORIGIN, "http://evil.test").body(Body::empty()).unwrap();
     let response = app.clone().oneshot(other).await.unwrap();
-    assert!(
-        response
-            .headers()
-            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .is_none()
-    );
+    assert!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }

@@ -44,22 +44,14 @@ pub fn safe_return_to(path: &str) -> String {
         && !path.starts_with("//")
         && !path.starts_with("/\\")
         && !path.chars().any(|c| c.is_control() || c == '\\');
-    if safe {
-        path.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    if safe { path.to_owned() } else { "/".to_owned() }
 }
 
 /// Where to come back to after signing in from `path`: never the callback itself (whose one-time
 /// parameters are gone), and only a same-origin path.
 pub fn return_path(config: &Config, origin: &str, path: &str) -> String {
     let path_only = path.split(['?', '#']).next().unwrap_or_default();
-    if format!("{origin}{path_only}") == config.redirect_uri {
-        "/".to_owned()
-    } else {
-        safe_return_to(path)
-    }
+    if format!("{origin}{path_only}") == config.redirect_uri { "/".to_owned() } else { safe_return_to(path) }
 }
 
 /// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes).
@@ -90,16 +82,9 @@ pub fn begin_login(
         ("state", transaction.state.as_str()),
         ("nonce", transaction.nonce.as_str()),
     ];
-    let optional = [
-        ("audience", &config.audience),
-        ("organization", &config.organization),
-        ("invitation", &config.invitation),
-    ];
-    pairs.extend(
-        optional
-            .iter()
-            .filter_map(|(k, v)| Some((*k, v.as_deref()?))),
-    );
+    let optional =
+        [("audience", &config.audience), ("organization", &config.organization), ("invitation", &config.invitation)];
+    pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, v.as_deref()?))));
     if silent {
         pairs.push(("prompt", "none"));
     }
@@ -115,26 +100,14 @@ mod tests {
 
     fn query_of(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;
-        form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect()
+        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
     }
 
     fn login(config_json: &str, return_to: &str, silent: bool) -> LoginRequest {
         let config = parse_config(config_json, "https://app.test").unwrap();
         let mut entropy = [0u8; ENTROPY_BYTES];
-        entropy
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = i as u8);
-        begin_login(
-            &config,
-            &auth0_endpoints(&config.issuer),
-            &entropy,
-            return_to,
-            1000,
-            silent,
-        )
+        entropy.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, return_to, 1000, silent)
     }
 
     const CONFIG: &str = r#"{"domain":"t.auth0.com","client_id":"c&d","audience":"https://api.test",
@@ -143,21 +116,10 @@ mod tests {
     #[test]
     fn url_carries_every_seed_parameter() {
         let req = login(CONFIG, "/profile", false);
-        assert!(
-            req.url
-                .starts_with("https://t.auth0.com/authorize?response_type=code&")
-        );
+        assert!(req.url.starts_with("https://t.auth0.com/authorize?response_type=code&"));
         let query = query_of(&req.url);
-        let get = |k: &str| {
-            query
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
-        assert_eq!(
-            get("code_challenge"),
-            Some(challenge(&req.transaction.verifier).as_str())
-        );
+        let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("code_challenge"), Some(challenge(&req.transaction.verifier).as_str()));
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(get("client_id"), Some("c&d"));
         assert_eq!(get("redirect_uri"), Some("https://app.test/callback"));
@@ -167,10 +129,7 @@ mod tests {
         assert_eq!(get("nonce"), Some(req.transaction.nonce.as_str()));
         assert_eq!(get("prompt"), None);
         assert_eq!(get("organization"), None);
-        assert!(
-            req.url.contains("client_id=c%26d&"),
-            "values are percent-encoded"
-        );
+        assert!(req.url.contains("client_id=c%26d&"), "values are percent-encoded");
         assert!(req.url.contains("scope=openid%20read%3Amessages&"));
     }
 
@@ -184,8 +143,7 @@ mod tests {
 
     #[test]
     fn organization_invitation_and_silent() {
-        let json =
-            r#"{"domain":"t.auth0.com","client_id":"c","organization":"org_1","invitation":"i 1"}"#;
+        let json = r#"{"domain":"t.auth0.com","client_id":"c","organization":"org_1","invitation":"i 1"}"#;
         let req = login(json, "/", true);
         let query = query_of(&req.url);
         assert!(query.contains(&("organization".into(), "org_1".into())));
@@ -198,35 +156,19 @@ mod tests {
     #[test]
     fn return_to_must_be_a_same_origin_path() {
         assert_eq!(safe_return_to("/profile?tab=1#x"), "/profile?tab=1#x");
-        for bad in [
-            "https://evil.test/",
-            "//evil.test",
-            "/\\evil.test",
-            "javascript:alert(1)",
-            "",
-            "/a\nb",
-            "profile",
-        ] {
+        for bad in ["https://evil.test/", "//evil.test", "/\\evil.test", "javascript:alert(1)", "", "/a\nb", "profile"]
+        {
             assert_eq!(safe_return_to(bad), "/", "{bad:?}");
         }
-        assert_eq!(
-            login(CONFIG, "//evil.test", false).transaction.return_to,
-            "/"
-        );
+        assert_eq!(login(CONFIG, "//evil.test", false).transaction.return_to, "/");
     }
 
     #[test]
     fn the_callback_is_never_a_return_path() {
         let config = parse_config(CONFIG, "https://app.test").unwrap();
-        assert_eq!(
-            return_path(&config, "https://app.test", "/callback?code=x"),
-            "/"
-        );
+        assert_eq!(return_path(&config, "https://app.test", "/callback?code=x"), "/");
         assert_eq!(return_path(&config, "https://app.test", "/callback"), "/");
-        assert_eq!(
-            return_path(&config, "https://app.test", "/profile?a=1"),
-            "/profile?a=1"
-        );
+        assert_eq!(return_path(&config, "https://app.test", "/profile?a=1"), "/profile?a=1");
         assert_eq!(return_path(&config, "https://app.test", "//evil.test"), "/");
     }
 

@@ -33,9 +33,7 @@ pub fn parse_callback(query: &str) -> Result<CallbackParams, AuthError> {
         }
         // RFC 6749 §3.1: request and response parameters must not be included more than once.
         if slot.replace(value.into_owned()).is_some() {
-            return Err(AuthError::Callback(format!(
-                "`{key}` appears more than once"
-            )));
+            return Err(AuthError::Callback(format!("`{key}` appears more than once")));
         }
     }
     Ok(params)
@@ -62,9 +60,7 @@ pub fn check_callback(
 ) -> Result<String, AuthError> {
     let state = params.state.as_deref().ok_or(AuthError::StateMissing)?;
     // RFC 6749 §10.12: the response must belong to a login this browser started.
-    let transaction = transaction
-        .filter(|t| t.state == state)
-        .ok_or(AuthError::StateMismatch)?;
+    let transaction = transaction.filter(|t| t.state == state).ok_or(AuthError::StateMismatch)?;
     if transaction.is_stale(now) {
         return Err(AuthError::LoginExpired);
     }
@@ -76,16 +72,9 @@ pub fn check_callback(
     }
     // RFC 6749 §4.1.2.1: an `error` wins, even next to a `code`.
     if let Some(error) = &params.error {
-        return Err(AuthError::Provider {
-            error: error.clone(),
-            description: params.error_description.clone(),
-        });
+        return Err(AuthError::Provider { error: error.clone(), description: params.error_description.clone() });
     }
-    params
-        .code
-        .clone()
-        .filter(|c| !c.is_empty())
-        .ok_or(AuthError::CodeMissing)
+    params.code.clone().filter(|c| !c.is_empty()).ok_or(AuthError::CodeMissing)
 }
 
 #[cfg(test)]
@@ -106,113 +95,57 @@ mod tests {
     }
 
     fn check(query: &str, iss_required: bool) -> Result<String, AuthError> {
-        check_callback(
-            &parse_callback(query)?,
-            Some(&tx()),
-            ISSUER,
-            iss_required,
-            200,
-        )
+        check_callback(&parse_callback(query)?, Some(&tx()), ISSUER, iss_required, 200)
     }
 
     #[test]
     fn a_good_response_yields_the_code() {
         assert_eq!(check("?code=abc&state=s1", false).unwrap(), "abc");
-        assert_eq!(
-            check("code=abc&state=s1&iss=https%3A%2F%2Fid.test%2F", true).unwrap(),
-            "abc"
-        );
+        assert_eq!(check("code=abc&state=s1&iss=https%3A%2F%2Fid.test%2F", true).unwrap(), "abc");
     }
 
     #[test]
     fn state_problems() {
-        assert_eq!(
-            check("code=abc", false).unwrap_err(),
-            AuthError::StateMissing
-        );
-        assert_eq!(
-            check("code=abc&state=other", false).unwrap_err(),
-            AuthError::StateMismatch
-        );
+        assert_eq!(check("code=abc", false).unwrap_err(), AuthError::StateMissing);
+        assert_eq!(check("code=abc&state=other", false).unwrap_err(), AuthError::StateMismatch);
         let params = parse_callback("code=abc&state=s1").unwrap();
-        assert_eq!(
-            check_callback(&params, None, ISSUER, false, 200).unwrap_err(),
-            AuthError::StateMismatch
-        );
+        assert_eq!(check_callback(&params, None, ISSUER, false, 200).unwrap_err(), AuthError::StateMismatch);
         let late = check_callback(&params, Some(&tx()), ISSUER, false, 100 + 601);
         assert_eq!(late.unwrap_err(), AuthError::LoginExpired);
     }
 
     #[test]
     fn code_problems() {
-        assert_eq!(
-            check("state=s1", false).unwrap_err(),
-            AuthError::CodeMissing
-        );
-        assert_eq!(
-            check("state=s1&code=", false).unwrap_err(),
-            AuthError::CodeMissing
-        );
+        assert_eq!(check("state=s1", false).unwrap_err(), AuthError::CodeMissing);
+        assert_eq!(check("state=s1&code=", false).unwrap_err(), AuthError::CodeMissing);
     }
 
     #[test]
     fn issuer_problems() {
-        assert_eq!(
-            check("code=a&state=s1&iss=https%3A%2F%2Fevil.test%2F", false)
-                .unwrap_err()
-                .code(),
-            "iss_mismatch"
-        );
-        assert_eq!(
-            check("code=a&state=s1&iss=https%3A%2F%2Fid.test", false)
-                .unwrap_err()
-                .code(),
-            "iss_mismatch"
-        );
-        assert_eq!(
-            check("code=a&state=s1", true).unwrap_err().code(),
-            "iss_mismatch"
-        );
+        assert_eq!(check("code=a&state=s1&iss=https%3A%2F%2Fevil.test%2F", false).unwrap_err().code(), "iss_mismatch");
+        assert_eq!(check("code=a&state=s1&iss=https%3A%2F%2Fid.test", false).unwrap_err().code(), "iss_mismatch");
+        assert_eq!(check("code=a&state=s1", true).unwrap_err().code(), "iss_mismatch");
     }
 
     #[test]
     fn provider_errors_keep_their_text_and_beat_a_code() {
-        let err = check(
-            "state=s1&code=a&error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E",
-            false,
-        )
-        .unwrap_err();
+        let err = check("state=s1&code=a&error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E", false)
+            .unwrap_err();
         assert_eq!(
             err,
-            AuthError::Provider {
-                error: "access_denied".into(),
-                description: Some("<script>x</script>".into())
-            }
+            AuthError::Provider { error: "access_denied".into(), description: Some("<script>x</script>".into()) }
         );
         assert!(!needs_interaction(&err));
-        assert!(needs_interaction(
-            &check("state=s1&error=login_required", false).unwrap_err()
-        ));
+        assert!(needs_interaction(&check("state=s1&error=login_required", false).unwrap_err()));
     }
 
     #[test]
     fn malformed_queries() {
-        assert_eq!(
-            check("code=a&code=b&state=s1", false).unwrap_err().code(),
-            "callback_invalid"
-        );
-        assert_eq!(
-            check("state=s1&state=s1&code=a", false).unwrap_err().code(),
-            "callback_invalid"
-        );
+        assert_eq!(check("code=a&code=b&state=s1", false).unwrap_err().code(), "callback_invalid");
+        assert_eq!(check("state=s1&state=s1&code=a", false).unwrap_err().code(), "callback_invalid");
         let long = format!("code={}&state=s1", "a".repeat(5000));
         assert_eq!(check(&long, false).unwrap_err().code(), "callback_invalid");
-        assert_eq!(
-            check("code=%FF%FE&state=s1", false).unwrap(),
-            "\u{FFFD}\u{FFFD}"
-        );
-        assert!(!is_authorization_response(
-            &parse_callback("?foo=1").unwrap()
-        ));
+        assert_eq!(check("code=%FF%FE&state=s1", false).unwrap(), "\u{FFFD}\u{FFFD}");
+        assert!(!is_authorization_response(&parse_callback("?foo=1").unwrap()));
     }
 }

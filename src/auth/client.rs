@@ -7,21 +7,25 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
+use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::{http, location, now, random};
-use super::callback::{
-    check_callback, is_authorization_response, needs_interaction, parse_callback,
-};
+use super::callback::{check_callback, is_authorization_response, needs_interaction, parse_callback};
 use super::config::{Config, TokenStorage, parse_config};
-use super::discovery::{
-    CachedDiscovery, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery,
-};
+use super::discovery::{CachedDiscovery, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
-use super::session::{TokenSet, finish_login, parse_token_set};
-use super::token::{authorization_code_body, revocation_body};
+use super::session::{TokenSet, finish_login, finish_refresh, parse_token_set};
+use super::token::{authorization_code_body, refresh_body, revocation_body};
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
 const TAB_ANSWER_MS: i32 = 300;
+/// The Web Lock every refresh takes, in every tab.
+const REFRESH_LOCK: &str = "leptos-pkce.refresh";
+/// In `memory` mode, how long a refresh keeps the lock after telling the other tabs, so that
+/// the next tab to take it has received the rotated refresh token.
+const HANDOVER_MS: i32 = 50;
+/// After a refresh fails for a passing reason, how long before trying again, in seconds.
+const REFRESH_BACKOFF: u64 = 5;
 
 /// How start-up ended, and where the router should go next.
 #[derive(Debug)]
@@ -46,6 +50,8 @@ struct Shared {
     listener: RefCell<Option<Listener>>,
     /// Resolves the pending "does a tab have tokens?" wait.
     waiter: RefCell<Option<js_sys::Function>>,
+    /// No refresh before this time (seconds since the epoch) after a passing failure.
+    retry_refresh_at: std::cell::Cell<u64>,
 }
 
 impl Shared {
@@ -67,14 +73,11 @@ pub struct AuthClient {
 
 /// Loads `config.json` from the app's origin.
 async fn load_config() -> Result<Config, AuthError> {
-    let response = http::get("/config.json").await.map_err(|e| {
-        AuthError::Config(format!("config.json could not be loaded: {}", e.message()))
-    })?;
+    let response = http::get("/config.json")
+        .await
+        .map_err(|e| AuthError::Config(format!("config.json could not be loaded: {}", e.message())))?;
     if response.status != 200 {
-        return Err(AuthError::Config(format!(
-            "config.json could not be loaded (HTTP {})",
-            response.status
-        )));
+        return Err(AuthError::Config(format!("config.json could not be loaded (HTTP {})", response.status)));
     }
     parse_config(&response.body, &location::origin())
 }
@@ -91,11 +94,7 @@ async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
     match http::get(&discovery_url(issuer)).await {
         Ok(response) if response.status == 200 => {
             let endpoints = parse_discovery(issuer, &response.body)?;
-            let cache = CachedDiscovery {
-                issuer: issuer.to_owned(),
-                fetched_at: now,
-                body: response.body,
-            };
+            let cache = CachedDiscovery { issuer: issuer.to_owned(), fetched_at: now, body: response.body };
             if let Ok(json) = serde_json::to_string(&cache) {
                 let _ = storage::set(Area::Local, storage::DISCOVERY, &json);
             }
@@ -112,28 +111,15 @@ impl AuthClient {
         let endpoints = load_endpoints(&config.issuer).await?;
         let shared = Rc::new(Shared::default());
         let channel = Self::open_channel(&shared);
-        Ok(Rc::new(AuthClient {
-            config,
-            endpoints,
-            shared,
-            channel,
-        }))
+        Ok(Rc::new(AuthClient { config, endpoints, shared, channel }))
     }
 
     fn open_channel(shared: &Rc<Shared>) -> Option<TabChannel> {
         let shared = shared.clone();
         TabChannel::open(move |message| match message {
-            TabMessage::Request => shared
-                .tokens
-                .borrow()
-                .clone()
-                .map(|tokens| TabMessage::Tokens { tokens }),
+            TabMessage::Request => shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens }),
             TabMessage::Tokens { tokens } => {
-                let newer = shared
-                    .tokens
-                    .borrow()
-                    .as_ref()
-                    .is_none_or(|mine| tokens.expires_at >= mine.expires_at);
+                let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.expires_at >= mine.expires_at);
                 if newer {
                     shared.tokens.replace(Some(tokens));
                     shared.notify();
@@ -180,16 +166,9 @@ impl AuthClient {
         self.restore().await
     }
 
-    async fn finish_callback(
-        &self,
-        params: Result<super::callback::CallbackParams, AuthError>,
-    ) -> Outcome {
+    async fn finish_callback(&self, params: Result<super::callback::CallbackParams, AuthError>) -> Outcome {
         // Take the transaction first (single use), then clean the address bar of `code` and `state`.
-        let transaction = params
-            .as_ref()
-            .ok()
-            .and_then(|p| p.state.as_deref())
-            .and_then(storage::take_transaction);
+        let transaction = params.as_ref().ok().and_then(|p| p.state.as_deref()).and_then(storage::take_transaction);
         location::replace_url(&location::pathname());
         let silent = transaction.as_ref().is_some_and(|t| t.silent);
         let go_to = transaction.as_ref().map(|t| t.return_to.clone());
@@ -218,28 +197,13 @@ impl AuthClient {
     ) -> Result<TokenSet, AuthError> {
         let params = params?;
         let issuer = &self.config.issuer;
-        let code = check_callback(
-            &params,
-            transaction.as_ref(),
-            issuer,
-            self.endpoints.iss_parameter_supported,
-            now(),
-        )?;
+        let code =
+            check_callback(&params, transaction.as_ref(), issuer, self.endpoints.iss_parameter_supported, now())?;
         let transaction = transaction.ok_or(AuthError::StateMismatch)?;
-        let body = authorization_code_body(
-            &self.config.client_id,
-            &code,
-            &transaction.verifier,
-            &self.config.redirect_uri,
-        );
+        let body =
+            authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
         let response = http::post_form(&self.endpoints.token, &body).await?;
-        finish_login(
-            &self.config,
-            &transaction.nonce,
-            response.status,
-            &response.body,
-            now(),
-        )
+        finish_login(&self.config, &transaction.nonce, response.status, &response.body, now())
     }
 
     /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
@@ -285,8 +249,7 @@ impl AuthClient {
         };
         let shared = self.shared.clone();
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, TAB_ANSWER_MS);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, TAB_ANSWER_MS);
             shared.waiter.replace(Some(resolve));
         });
         self.post(&TabMessage::Request);
@@ -299,17 +262,85 @@ impl AuthClient {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
         let return_to = return_path(&self.config, &location::origin(), return_to);
-        let request = begin_login(
-            &self.config,
-            &self.endpoints,
-            &entropy,
-            &return_to,
-            now(),
-            silent,
-        );
+        let request = begin_login(&self.config, &self.endpoints, &entropy, &return_to, now(), silent);
         storage::save_transaction(&request.transaction)?;
         location::assign(&request.url);
         Ok(())
+    }
+
+    /// Forgets the tokens here and in every tab, and the "was signed in" marker.
+    fn forget(&self) -> Option<TokenSet> {
+        let tokens = self.shared.tokens.take();
+        storage::remove(Area::Local, storage::TOKENS);
+        storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
+        self.post(&TabMessage::SignedOut);
+        tokens
+    }
+
+    /// The freshest token set: in `local` mode from storage (another tab may have refreshed).
+    fn reread(&self) -> Option<TokenSet> {
+        if self.config.token_storage == TokenStorage::Local {
+            let stored = storage::get(Area::Local, storage::TOKENS).and_then(|json| parse_token_set(&json).ok());
+            self.shared.tokens.replace(stored);
+        }
+        self.tokens()
+    }
+
+    /// An access token not within the leeway of expiry, refreshing it first when needed.
+    pub async fn access_token(&self) -> Result<String, AuthError> {
+        let current = self.reread().ok_or(AuthError::NotSignedIn)?;
+        if !current.should_refresh(now(), self.config.leeway_seconds) {
+            return Ok(current.access_token);
+        }
+        match self.refresh(&current.access_token).await {
+            // A passing failure: the token may still be good until it actually expires.
+            Err(AuthError::Network(_) | AuthError::TokenResponse(_)) if !current.should_refresh(now(), 0) => {
+                Ok(current.access_token)
+            }
+            other => other,
+        }
+    }
+
+    /// Replaces `stale` with a refreshed access token, unless a caller in this or another tab
+    /// already did (one refresh at a time: a Web Lock, and the token set re-read inside it).
+    pub async fn refresh(&self, stale: &str) -> Result<String, AuthError> {
+        with_lock(REFRESH_LOCK, async {
+            let current = self.reread().ok_or(AuthError::NotSignedIn)?;
+            if current.access_token != stale {
+                return Ok(current.access_token);
+            }
+            let wait = self.shared.retry_refresh_at.get().saturating_sub(now());
+            if wait > 0 {
+                return Err(AuthError::Network(format!("refresh failed; retrying in {wait}s")));
+            }
+            let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
+            let body = refresh_body(&self.config.client_id, &refresh_token);
+            let result = match http::post_form(&self.endpoints.token, &body).await {
+                Ok(response) => finish_refresh(&self.config, &current, response.status, &response.body, now()),
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(next) => {
+                    let access_token = next.access_token.clone();
+                    self.adopt(next);
+                    self.shared.notify();
+                    if self.config.token_storage == TokenStorage::Memory {
+                        sleep(HANDOVER_MS).await;
+                    }
+                    Ok(access_token)
+                }
+                // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.
+                Err(AuthError::Provider { error, .. }) if error == "invalid_grant" => {
+                    self.forget();
+                    Err(AuthError::SessionExpired)
+                }
+                Err(error) => {
+                    self.shared.retry_refresh_at.set(now() + REFRESH_BACKOFF);
+                    Err(error)
+                }
+            }
+        })
+        .await
     }
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
@@ -319,20 +350,13 @@ impl AuthClient {
 
     /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
     pub async fn logout(&self) {
-        let tokens = self.shared.tokens.take();
-        storage::remove(Area::Local, storage::TOKENS);
-        storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
-        self.post(&TabMessage::SignedOut);
+        let tokens = self.forget();
         let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
         if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {
             // RFC 7009 §2.2: best effort; local state is already cleared whatever the answer.
-            let _ =
-                http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh)).await;
+            let _ = http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh)).await;
         }
-        let hint = tokens
-            .as_ref()
-            .map(|t| t.id_token.as_str())
-            .filter(|t| !t.is_empty());
+        let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));
     }
 }

@@ -57,23 +57,15 @@ struct RawConfig {
 /// Turns `tenant.eu.auth0.com` or `https://issuer/path` into an issuer URL with a trailing slash.
 pub fn normalize_domain(domain: &str) -> Result<String, AuthError> {
     let domain = domain.trim();
-    let mut issuer = if domain.contains("://") {
-        domain.to_owned()
-    } else {
-        format!("https://{domain}")
-    };
+    let mut issuer = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
     if !issuer.ends_with('/') {
         issuer.push('/');
     }
     if origin_of(&issuer).is_none() || issuer.contains(['?', '#']) {
-        return Err(AuthError::Config(format!(
-            "`domain` is not a host name or issuer URL: {domain:?}"
-        )));
+        return Err(AuthError::Config(format!("`domain` is not a host name or issuer URL: {domain:?}")));
     }
     if !is_secure_url(&issuer) {
-        return Err(AuthError::Config(
-            "`domain` must use https (plain http only on loopback)".into(),
-        ));
+        return Err(AuthError::Config("`domain` must use https (plain http only on loopback)".into()));
     }
     Ok(issuer)
 }
@@ -87,17 +79,16 @@ fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, AuthE
 
 fn secure_url(field: &str, value: Option<String>) -> Result<Option<String>, AuthError> {
     match non_empty(field, value)? {
-        Some(v) if !is_secure_url(&v) => Err(AuthError::Config(format!(
-            "`{field}` must be an https URL (plain http only on loopback)"
-        ))),
+        Some(v) if !is_secure_url(&v) => {
+            Err(AuthError::Config(format!("`{field}` must be an https URL (plain http only on loopback)")))
+        }
         other => Ok(other),
     }
 }
 
 /// Parses and validates `config.json`; `origin` is the page's origin, for the default URIs.
 pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
-    let raw: RawConfig =
-        serde_json::from_str(json).map_err(|e| AuthError::Config(format!("config.json: {e}")))?;
+    let raw: RawConfig = serde_json::from_str(json).map_err(|e| AuthError::Config(format!("config.json: {e}")))?;
     let issuer = normalize_domain(&raw.domain)?;
     let client_id = non_empty("client_id", Some(raw.client_id))?.unwrap_or_default();
     let scope = non_empty("scope", raw.scope)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
@@ -108,16 +99,12 @@ pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
         None | Some("memory") => TokenStorage::Memory,
         Some("local") => TokenStorage::Local,
         Some(other) => {
-            return Err(AuthError::Config(format!(
-                "`token_storage` must be memory or local, not {other:?}"
-            )));
+            return Err(AuthError::Config(format!("`token_storage` must be memory or local, not {other:?}")));
         }
     };
     let leeway_seconds = raw.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
     if leeway_seconds > MAX_LEEWAY_SECONDS {
-        return Err(AuthError::Config(format!(
-            "`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}"
-        )));
+        return Err(AuthError::Config(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
     }
     Ok(Config {
         issuer,
@@ -125,13 +112,9 @@ pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
         audience: non_empty("audience", raw.audience)?,
         scope,
         api_base_url: secure_url("api_base_url", raw.api_base_url)?,
-        redirect_uri: secure_url("redirect_uri", raw.redirect_uri)?
-            .unwrap_or_else(|| format!("{origin}/callback")),
-        post_logout_redirect_uri: secure_url(
-            "post_logout_redirect_uri",
-            raw.post_logout_redirect_uri,
-        )?
-        .unwrap_or_else(|| format!("{origin}/")),
+        redirect_uri: secure_url("redirect_uri", raw.redirect_uri)?.unwrap_or_else(|| format!("{origin}/callback")),
+        post_logout_redirect_uri: secure_url("post_logout_redirect_uri", raw.post_logout_redirect_uri)?
+            .unwrap_or_else(|| format!("{origin}/")),
         token_storage,
         organization: non_empty("organization", raw.organization)?,
         invitation: non_empty("invitation", raw.invitation)?,
@@ -161,34 +144,15 @@ mod tests {
 
     #[test]
     fn bare_domains_become_https_issuers() {
-        assert_eq!(
-            normalize_domain("tenant.eu.auth0.com").unwrap(),
-            "https://tenant.eu.auth0.com/"
-        );
-        assert_eq!(
-            normalize_domain("https://id.test/realm").unwrap(),
-            "https://id.test/realm/"
-        );
-        assert_eq!(
-            normalize_domain("http://localhost:4000/").unwrap(),
-            "http://localhost:4000/"
-        );
+        assert_eq!(normalize_domain("tenant.eu.auth0.com").unwrap(), "https://tenant.eu.auth0.com/");
+        assert_eq!(normalize_domain("https://id.test/realm").unwrap(), "https://id.test/realm/");
+        assert_eq!(normalize_domain("http://localhost:4000/").unwrap(), "http://localhost:4000/");
     }
 
     #[test]
     fn insecure_or_odd_domains_are_refused() {
-        for bad in [
-            "http://tenant.auth0.com",
-            "",
-            "https://",
-            "https://a.test/?x",
-            "ftp://a.test",
-        ] {
-            assert_eq!(
-                normalize_domain(bad).unwrap_err().code(),
-                "config_invalid",
-                "{bad}"
-            );
+        for bad in ["http://tenant.auth0.com", "", "https://", "https://a.test/?x", "ftp://a.test"] {
+            assert_eq!(normalize_domain(bad).unwrap_err().code(), "config_invalid", "{bad}");
         }
     }
 
@@ -197,34 +161,13 @@ mod tests {
         let cases = [
             (r#"{"client_id":"c"}"#, "domain"),
             (r#"{"domain":"a.test","client_id":""}"#, "client_id"),
-            (
-                r#"{"domain":"a.test","client_id":"c","scope":"profile"}"#,
-                "openid",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","token_storage":"cookie"}"#,
-                "token_storage",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","leeway_seconds":9999}"#,
-                "leeway_seconds",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","api_base_url":"http://a.test"}"#,
-                "api_base_url",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","redirect_uri":"x"}"#,
-                "redirect_uri",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","colour":"red"}"#,
-                "colour",
-            ),
-            (
-                r#"{"domain":"a.test","client_id":"c","audience":" "}"#,
-                "audience",
-            ),
+            (r#"{"domain":"a.test","client_id":"c","scope":"profile"}"#, "openid"),
+            (r#"{"domain":"a.test","client_id":"c","token_storage":"cookie"}"#, "token_storage"),
+            (r#"{"domain":"a.test","client_id":"c","leeway_seconds":9999}"#, "leeway_seconds"),
+            (r#"{"domain":"a.test","client_id":"c","api_base_url":"http://a.test"}"#, "api_base_url"),
+            (r#"{"domain":"a.test","client_id":"c","redirect_uri":"x"}"#, "redirect_uri"),
+            (r#"{"domain":"a.test","client_id":"c","colour":"red"}"#, "colour"),
+            (r#"{"domain":"a.test","client_id":"c","audience":" "}"#, "audience"),
             ("<html>", "config.json"),
         ];
         for (json, field) in cases {

@@ -42,10 +42,7 @@ struct Metadata {
 
 /// OIDC Discovery §4: the metadata lives at the issuer (without its trailing slash) + this path.
 pub fn discovery_url(issuer: &str) -> String {
-    format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    )
+    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
 }
 
 /// Auth0's fixed paths, used when the discovery document cannot be fetched.
@@ -61,13 +58,7 @@ pub fn auth0_endpoints(issuer: &str) -> Endpoints {
 }
 
 fn checked(name: &str, url: String) -> Result<String, AuthError> {
-    if is_secure_url(&url) {
-        Ok(url)
-    } else {
-        Err(AuthError::Discovery(format!(
-            "`{name}` is not an https URL"
-        )))
-    }
+    if is_secure_url(&url) { Ok(url) } else { Err(AuthError::Discovery(format!("`{name}` is not an https URL"))) }
 }
 
 fn checked_opt(name: &str, url: Option<String>) -> Result<Option<String>, AuthError> {
@@ -76,20 +67,14 @@ fn checked_opt(name: &str, url: Option<String>) -> Result<Option<String>, AuthEr
 
 /// Parses a discovery document; its `issuer` must equal the configured one (OIDC Discovery §4.3).
 pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError> {
-    let meta: Metadata =
-        serde_json::from_str(body).map_err(|e| AuthError::Discovery(e.to_string()))?;
+    let meta: Metadata = serde_json::from_str(body).map_err(|e| AuthError::Discovery(e.to_string()))?;
     if meta.issuer != issuer {
-        return Err(AuthError::Discovery(format!(
-            "issuer {:?} differs from the configured {issuer:?}",
-            meta.issuer
-        )));
+        return Err(AuthError::Discovery(format!("issuer {:?} differs from the configured {issuer:?}", meta.issuer)));
     }
     if let Some(methods) = &meta.code_challenge_methods_supported
         && !methods.iter().any(|m| m == "S256")
     {
-        return Err(AuthError::Discovery(
-            "the provider does not support PKCE S256".into(),
-        ));
+        return Err(AuthError::Discovery("the provider does not support PKCE S256".into()));
     }
     let logout = match checked_opt("end_session_endpoint", meta.end_session_endpoint)? {
         Some(url) => Logout::EndSession(url),
@@ -119,12 +104,9 @@ pub struct CachedDiscovery {
 impl CachedDiscovery {
     /// The endpoints, if this copy is for `issuer`, fresh at `now`, and still valid.
     pub fn endpoints(&self, issuer: &str, now: u64) -> Option<Endpoints> {
-        let fresh = self.issuer == issuer
-            && now.saturating_sub(self.fetched_at) <= DISCOVERY_MAX_AGE
-            && self.fetched_at <= now;
-        fresh
-            .then(|| parse_discovery(issuer, &self.body).ok())
-            .flatten()
+        let fresh =
+            self.issuer == issuer && now.saturating_sub(self.fetched_at) <= DISCOVERY_MAX_AGE && self.fetched_at <= now;
+        fresh.then(|| parse_discovery(issuer, &self.body).ok()).flatten()
     }
 }
 
@@ -134,23 +116,16 @@ pub fn logout_url(endpoints: &Endpoints, config: &Config, id_token_hint: Option<
         Logout::EndSession(url) => {
             let mut pairs = vec![
                 ("client_id", config.client_id.as_str()),
-                (
-                    "post_logout_redirect_uri",
-                    config.post_logout_redirect_uri.as_str(),
-                ),
+                ("post_logout_redirect_uri", config.post_logout_redirect_uri.as_str()),
             ];
             if let Some(hint) = id_token_hint {
                 pairs.push(("id_token_hint", hint));
             }
             with_query(url, &pairs)
         }
-        Logout::Auth0(url) => with_query(
-            url,
-            &[
-                ("client_id", &config.client_id),
-                ("returnTo", &config.post_logout_redirect_uri),
-            ],
-        ),
+        Logout::Auth0(url) => {
+            with_query(url, &[("client_id", &config.client_id), ("returnTo", &config.post_logout_redirect_uri)])
+        }
     }
 }
 
@@ -170,10 +145,7 @@ mod tests {
 
     #[test]
     fn discovery_url_follows_the_spec() {
-        assert_eq!(
-            discovery_url(ISSUER),
-            "https://tenant.eu.auth0.com/.well-known/openid-configuration"
-        );
+        assert_eq!(discovery_url(ISSUER), "https://tenant.eu.auth0.com/.well-known/openid-configuration");
     }
 
     #[test]
@@ -182,10 +154,7 @@ mod tests {
             "authorization_response_iss_parameter_supported":true,"code_challenge_methods_supported":["S256"]"#;
         let endpoints = parse_discovery(ISSUER, &document(ISSUER, extra)).unwrap();
         assert_eq!(endpoints.token, "https://tenant.eu.auth0.com/oauth/token");
-        assert_eq!(
-            endpoints.logout,
-            Logout::EndSession("https://tenant.eu.auth0.com/oidc/logout".into())
-        );
+        assert_eq!(endpoints.logout, Logout::EndSession("https://tenant.eu.auth0.com/oidc/logout".into()));
         assert!(endpoints.iss_parameter_supported);
     }
 
@@ -198,61 +167,36 @@ mod tests {
 
     #[test]
     fn a_different_issuer_is_refused() {
-        let err =
-            parse_discovery(ISSUER, &document("https://tenant.eu.auth0.com", "")).unwrap_err();
+        let err = parse_discovery(ISSUER, &document("https://tenant.eu.auth0.com", "")).unwrap_err();
         assert_eq!(err.code(), "discovery");
     }
 
     #[test]
     fn bad_documents_are_refused() {
         let plain = document(ISSUER, r#","code_challenge_methods_supported":["plain"]"#);
-        let http = document(
-            ISSUER,
-            r#","end_session_endpoint":"http://evil.test/logout""#,
-        );
+        let http = document(ISSUER, r#","end_session_endpoint":"http://evil.test/logout""#);
         for body in ["<html>", "{}", "null", plain.as_str(), http.as_str()] {
-            assert_eq!(
-                parse_discovery(ISSUER, body).unwrap_err().code(),
-                "discovery",
-                "{body}"
-            );
+            assert_eq!(parse_discovery(ISSUER, body).unwrap_err().code(), "discovery", "{body}");
         }
     }
 
     #[test]
     fn cached_documents_expire_and_are_revalidated() {
-        let cached = CachedDiscovery {
-            issuer: ISSUER.into(),
-            fetched_at: 1000,
-            body: document(ISSUER, ""),
-        };
+        let cached = CachedDiscovery { issuer: ISSUER.into(), fetched_at: 1000, body: document(ISSUER, "") };
         assert!(cached.endpoints(ISSUER, 1000 + DISCOVERY_MAX_AGE).is_some());
         assert!(cached.endpoints(ISSUER, 1001 + DISCOVERY_MAX_AGE).is_none());
         assert!(cached.endpoints(ISSUER, 999).is_none(), "from the future");
         assert!(cached.endpoints("https://other.test/", 1000).is_none());
-        let tampered = CachedDiscovery {
-            body: document("https://evil.test/", ""),
-            ..cached
-        };
+        let tampered = CachedDiscovery { body: document("https://evil.test/", ""), ..cached };
         assert!(tampered.endpoints(ISSUER, 1000).is_none());
     }
 
     #[test]
     fn logout_urls() {
-        let config = parse_config(
-            r#"{"domain":"tenant.eu.auth0.com","client_id":"abc"}"#,
-            "https://app.test",
-        )
-        .unwrap();
+        let config = parse_config(r#"{"domain":"tenant.eu.auth0.com","client_id":"abc"}"#, "https://app.test").unwrap();
         let auth0 = logout_url(&auth0_endpoints(ISSUER), &config, Some("idt"));
-        assert_eq!(
-            auth0,
-            "https://tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.test%2F"
-        );
-        let oidc = Endpoints {
-            logout: Logout::EndSession(format!("{ISSUER}end")),
-            ..auth0_endpoints(ISSUER)
-        };
+        assert_eq!(auth0, "https://tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.test%2F");
+        let oidc = Endpoints { logout: Logout::EndSession(format!("{ISSUER}end")), ..auth0_endpoints(ISSUER) };
         assert_eq!(
             logout_url(&oidc, &config, Some("a.b.c")),
             "https://tenant.eu.auth0.com/end?client_id=abc&post_logout_redirect_uri=https%3A%2F%2Fapp.test%2F&id_token_hint=a.b.c"

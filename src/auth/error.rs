@@ -22,10 +22,7 @@ pub enum AuthError {
     /// The callback or URL is malformed (duplicated or oversized parameters).
     Callback(String),
     /// The provider answered with an OAuth error.
-    Provider {
-        error: String,
-        description: Option<String>,
-    },
+    Provider { error: String, description: Option<String> },
     /// The token endpoint's answer could not be used.
     TokenResponse(String),
     /// The ID token is not a well-formed JWT.
@@ -36,6 +33,10 @@ pub enum AuthError {
     Network(String),
     /// Browser storage refused a read or write.
     Storage(String),
+    /// An action needs a signed-in person and there is none.
+    NotSignedIn,
+    /// The refresh token was refused (expired, revoked or spent): sign in again.
+    SessionExpired,
 }
 
 impl AuthError {
@@ -56,6 +57,8 @@ impl AuthError {
             AuthError::IdTokenClaim { .. } => "id_token_claim",
             AuthError::Network(_) => "network",
             AuthError::Storage(_) => "storage",
+            AuthError::NotSignedIn => "not_signed_in",
+            AuthError::SessionExpired => "session_expired",
         }
     }
 
@@ -66,8 +69,7 @@ impl AuthError {
             AuthError::Discovery(m) => format!("the provider's discovery document is unusable: {m}"),
             AuthError::StateMissing => "the sign-in response has no state parameter".into(),
             AuthError::StateMismatch => {
-                "no sign-in is pending for this response (already used, started elsewhere or forged)"
-                    .into()
+                "no sign-in is pending for this response (already used, started elsewhere or forged)".into()
             }
             AuthError::LoginExpired => "the sign-in took too long; please start again".into(),
             AuthError::CodeMissing => "the sign-in response has no authorization code".into(),
@@ -84,6 +86,8 @@ impl AuthError {
             }
             AuthError::Network(m) => format!("network error: {m}"),
             AuthError::Storage(m) => format!("browser storage error: {m}"),
+            AuthError::NotSignedIn => "you are not signed in".into(),
+            AuthError::SessionExpired => "your session has expired, sign in again".into(),
         }
     }
 }

@@ -32,18 +32,14 @@ struct Header {
 }
 
 fn claim_error(claim: &'static str, reason: impl Into<String>) -> AuthError {
-    AuthError::IdTokenClaim {
-        claim,
-        reason: reason.into(),
-    }
+    AuthError::IdTokenClaim { claim, reason: reason.into() }
 }
 
 fn decode_part<T: for<'de> Deserialize<'de>>(part: &str, what: &str) -> Result<T, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not base64url")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not a JSON object")))
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not a JSON object")))
 }
 
 /// RFC 7519 §7.2: splits a compact JWS and decodes its header and claims.
@@ -52,16 +48,12 @@ pub fn decode_claims(jwt: &str) -> Result<Claims, AuthError> {
     let (Some(header), Some(payload), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(AuthError::IdTokenMalformed(
-            "it does not have three parts".into(),
-        ));
+        return Err(AuthError::IdTokenMalformed("it does not have three parts".into()));
     };
     let header: Header = decode_part(header, "header")?;
     // RFC 8725 §3.1 / OIDC Core §3.1.3.7: unsigned tokens are never accepted.
     if header.alg.eq_ignore_ascii_case("none") {
-        return Err(AuthError::IdTokenMalformed(
-            "it is unsigned (alg none)".into(),
-        ));
+        return Err(AuthError::IdTokenMalformed("it is unsigned (alg none)".into()));
     }
     decode_part(payload, "payload")
 }
@@ -75,22 +67,15 @@ fn string_claim<'a>(claims: &'a Claims, name: &'static str) -> Result<&'a str, A
 }
 
 fn time_claim(claims: &Claims, name: &'static str) -> Result<f64, AuthError> {
-    claims
-        .get(name)
-        .and_then(Value::as_f64)
-        .ok_or_else(|| claim_error(name, "missing or not a number"))
+    claims.get(name).and_then(Value::as_f64).ok_or_else(|| claim_error(name, "missing or not a number"))
 }
 
 fn audiences(claims: &Claims) -> Result<Vec<&str>, AuthError> {
     match claims.get("aud") {
         Some(Value::String(s)) => Ok(vec![s.as_str()]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .ok_or_else(|| claim_error("aud", "not a list of strings"))
-            })
-            .collect(),
+        Some(Value::Array(items)) => {
+            items.iter().map(|v| v.as_str().ok_or_else(|| claim_error("aud", "not a list of strings"))).collect()
+        }
         _ => Err(claim_error("aud", "missing")),
     }
 }
@@ -100,10 +85,7 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     // §3.1.3.7 item 2: the issuer must match exactly.
     let iss = string_claim(claims, "iss")?;
     if iss != expect.issuer {
-        return Err(claim_error(
-            "iss",
-            format!("{iss:?} is not {:?}", expect.issuer),
-        ));
+        return Err(claim_error("iss", format!("{iss:?} is not {:?}", expect.issuer)));
     }
     // §2: `sub` is a required, non-empty identifier.
     string_claim(claims, "sub")?;
@@ -123,17 +105,11 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     let now = expect.now as f64;
     // §3.1.3.7 item 9: the current time must be before `exp` (with leeway for clock skew).
     if time_claim(claims, "exp")? + leeway < now {
-        return Err(claim_error(
-            "exp",
-            "the token has expired (check your device clock)",
-        ));
+        return Err(claim_error("exp", "the token has expired (check your device clock)"));
     }
     // §3.1.3.7 item 10: `iat` must be present and not in the future.
     if time_claim(claims, "iat")? - leeway > now {
-        return Err(claim_error(
-            "iat",
-            "issued in the future (check your device clock)",
-        ));
+        return Err(claim_error("iat", "issued in the future (check your device clock)"));
     }
     // §3.1.3.7 item 11: the nonce must be the one we sent.
     if let Some(nonce) = expect.nonce
@@ -143,18 +119,11 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     }
     // Auth0 Organizations: `org_id` for an id (`org_…`), else `org_name` (lower-cased).
     if let Some(org) = expect.organization {
-        let (claim, expected) = if org.starts_with("org_") {
-            ("org_id", org.to_owned())
-        } else {
-            ("org_name", org.to_lowercase())
-        };
+        let (claim, expected) =
+            if org.starts_with("org_") { ("org_id", org.to_owned()) } else { ("org_name", org.to_lowercase()) };
         if claims.get(claim).and_then(Value::as_str) != Some(expected.as_str()) {
             return Err(claim_error(
-                if claim == "org_id" {
-                    "org_id"
-                } else {
-                    "org_name"
-                },
+                if claim == "org_id" { "org_id" } else { "org_name" },
                 "is not the configured organization",
             ));
         }
@@ -173,12 +142,7 @@ pub fn validate_id_token(jwt: &str, expect: &Expectations) -> Result<Claims, Aut
 pub fn display_name(claims: &Claims) -> String {
     ["name", "nickname", "email", "sub"]
         .iter()
-        .find_map(|k| {
-            claims
-                .get(*k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        })
+        .find_map(|k| claims.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
         .unwrap_or("unknown")
         .to_owned()
 }
@@ -245,19 +209,13 @@ pub(crate) mod tests {
     #[test]
     fn each_claim_check_fails_on_a_wrong_value() {
         let e = expect();
-        assert_eq!(
-            failing_claim(with("iss", json!("https://id.test")), &e),
-            "iss"
-        );
+        assert_eq!(failing_claim(with("iss", json!("https://id.test")), &e), "iss");
         assert_eq!(failing_claim(without("iss"), &e), "iss");
         assert_eq!(failing_claim(with("sub", json!("")), &e), "sub");
         assert_eq!(failing_claim(without("sub"), &e), "sub");
         assert_eq!(failing_claim(with("aud", json!("other")), &e), "aud");
         assert_eq!(failing_claim(with("aud", json!([1])), &e), "aud");
-        assert_eq!(
-            failing_claim(with("aud", json!(["client", "api"])), &e),
-            "azp"
-        );
+        assert_eq!(failing_claim(with("aud", json!(["client", "api"])), &e), "azp");
         assert_eq!(failing_claim(with("azp", json!("other")), &e), "azp");
         assert_eq!(failing_claim(with("exp", json!(NOW - 61)), &e), "exp");
         assert_eq!(failing_claim(with("exp", json!("soon")), &e), "exp");
@@ -281,20 +239,11 @@ pub(crate) mod tests {
 
     #[test]
     fn organizations() {
-        let by_id = Expectations {
-            organization: Some("org_1"),
-            ..expect()
-        };
+        let by_id = Expectations { organization: Some("org_1"), ..expect() };
         assert_eq!(failing_claim(good_claims(), &by_id), "org_id");
         assert!(validate_with(&with("org_id", json!("org_1")), &by_id).is_ok());
-        let by_name = Expectations {
-            organization: Some("Acme"),
-            ..expect()
-        };
-        assert_eq!(
-            failing_claim(with("org_name", json!("other")), &by_name),
-            "org_name"
-        );
+        let by_name = Expectations { organization: Some("Acme"), ..expect() };
+        assert_eq!(failing_claim(with("org_name", json!("other")), &by_name), "org_name");
         assert!(validate_with(&with("org_name", json!("acme")), &by_name).is_ok());
     }
 
@@ -310,20 +259,10 @@ pub(crate) mod tests {
             jwt(json!({"alg": "NONE"}), &good),
             jwt(json!({"typ": "JWT"}), &good),
             jwt(json!({"alg": "RS256"}), &json!([1, 2])),
-            format!(
-                "{}.bm90IGpzb24.sig",
-                jwt(json!({"alg": "RS256"}), &good)
-                    .split('.')
-                    .next()
-                    .unwrap()
-            ),
+            format!("{}.bm90IGpzb24.sig", jwt(json!({"alg": "RS256"}), &good).split('.').next().unwrap()),
         ];
         for token in cases {
-            assert_eq!(
-                validate_id_token(&token, &expect()).unwrap_err().code(),
-                "id_token_malformed",
-                "{token}"
-            );
+            assert_eq!(validate_id_token(&token, &expect()).unwrap_err().code(), "id_token_malformed", "{token}");
         }
     }
 }

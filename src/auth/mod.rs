@@ -2,6 +2,7 @@
 //! plain functions of their inputs, tested natively.
 
 pub mod authorize;
+pub mod bearer;
 pub mod callback;
 pub mod config;
 pub mod discovery;

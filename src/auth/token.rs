@@ -8,18 +8,11 @@ use super::error::AuthError;
 const MAX_EXPIRES_IN: u64 = 365 * 24 * 3600;
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5: exchange the code and prove the verifier.
-pub fn authorization_code_body(
-    client_id: &str,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &str,
-) -> String {
+pub fn authorization_code_body(client_id: &str, code: &str, verifier: &str, redirect_uri: &str) -> String {
     form(&[
         ("grant_type", "authorization_code"),
         ("client_id", client_id),
@@ -31,20 +24,12 @@ pub fn authorization_code_body(
 
 /// RFC 6749 §6: ask for fresh tokens with a refresh token.
 pub fn refresh_body(client_id: &str, refresh_token: &str) -> String {
-    form(&[
-        ("grant_type", "refresh_token"),
-        ("client_id", client_id),
-        ("refresh_token", refresh_token),
-    ])
+    form(&[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)])
 }
 
 /// RFC 7009 §2.1: revoke a refresh token (and, at most providers, its grant).
 pub fn revocation_body(client_id: &str, refresh_token: &str) -> String {
-    form(&[
-        ("token", refresh_token),
-        ("token_type_hint", "refresh_token"),
-        ("client_id", client_id),
-    ])
+    form(&[("token", refresh_token), ("token_type_hint", "refresh_token"), ("client_id", client_id)])
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -69,34 +54,20 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
     if !(200..300).contains(&status) {
         // RFC 6749 §5.2: errors come as JSON `{error, error_description}`, usually with 400.
         return Err(match serde_json::from_str::<ErrorResponse>(body) {
-            Ok(e) => AuthError::Provider {
-                error: e.error,
-                description: e.error_description,
-            },
-            Err(_) => {
-                AuthError::TokenResponse(format!("HTTP {status} without an OAuth error body"))
-            }
+            Ok(e) => AuthError::Provider { error: e.error, description: e.error_description },
+            Err(_) => AuthError::TokenResponse(format!("HTTP {status} without an OAuth error body")),
         });
     }
-    let response: TokenResponse =
-        serde_json::from_str(body).map_err(|e| AuthError::TokenResponse(e.to_string()))?;
+    let response: TokenResponse = serde_json::from_str(body).map_err(|e| AuthError::TokenResponse(e.to_string()))?;
     if response.access_token.is_empty() {
         return Err(AuthError::TokenResponse("`access_token` is empty".into()));
     }
     // RFC 6749 §7.1 / RFC 6750 §4: the type is compared case-insensitively.
     if !response.token_type.eq_ignore_ascii_case("bearer") {
-        return Err(AuthError::TokenResponse(format!(
-            "unsupported token_type {:?}",
-            response.token_type
-        )));
+        return Err(AuthError::TokenResponse(format!("unsupported token_type {:?}", response.token_type)));
     }
-    if response
-        .expires_in
-        .is_some_and(|e| e == 0 || e > MAX_EXPIRES_IN)
-    {
-        return Err(AuthError::TokenResponse(
-            "`expires_in` is out of range".into(),
-        ));
+    if response.expires_in.is_some_and(|e| e == 0 || e > MAX_EXPIRES_IN) {
+        return Err(AuthError::TokenResponse("`expires_in` is out of range".into()));
     }
     Ok(response)
 }
@@ -111,10 +82,7 @@ mod tests {
             authorization_code_body("c", "a+b", "v", "http://127.0.0.1:8080/callback"),
             "grant_type=authorization_code&client_id=c&code_verifier=v&code=a%2Bb&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback"
         );
-        assert_eq!(
-            refresh_body("c", "r/t"),
-            "grant_type=refresh_token&client_id=c&refresh_token=r%2Ft"
-        );
+        assert_eq!(refresh_body("c", "r/t"), "grant_type=refresh_token&client_id=c&refresh_token=r%2Ft");
     }
 
     #[test]
@@ -124,23 +92,17 @@ mod tests {
         let r = parse_token_response(200, body).unwrap();
         assert_eq!((r.access_token.as_str(), r.expires_in), ("at", Some(86400)));
         assert_eq!(r.refresh_token.as_deref(), Some("rt"));
-        let lower =
-            parse_token_response(200, r#"{"access_token":"at","token_type":"bearer"}"#).unwrap();
+        let lower = parse_token_response(200, r#"{"access_token":"at","token_type":"bearer"}"#).unwrap();
         assert_eq!(lower.expires_in, None);
     }
 
     #[test]
     fn provider_errors() {
-        let err = parse_token_response(
-            403,
-            r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
-        );
+        let err =
+            parse_token_response(403, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#);
         assert_eq!(
             err.unwrap_err(),
-            AuthError::Provider {
-                error: "invalid_grant".into(),
-                description: Some("grant request is invalid".into())
-            }
+            AuthError::Provider { error: "invalid_grant".into(), description: Some("grant request is invalid".into()) }
         );
     }
 
@@ -153,26 +115,11 @@ mod tests {
             (200, r#"{"access_token":"at"}"#),
             (200, r#"{"access_token":"","token_type":"Bearer"}"#),
             (200, r#"{"access_token":"at","token_type":"DPoP"}"#),
-            (
-                200,
-                r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#,
-            ),
-            (
-                200,
-                r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#,
-            ),
-            (
-                200,
-                r#"{"access_token":"at","token_type":"Bearer","expires_in":1e99}"#,
-            ),
-            (
-                200,
-                r#"{"access_token":"at","token_type":"Bearer","expires_in":99999999999}"#,
-            ),
-            (
-                200,
-                r#"{"access_token":"at","token_type":"Bearer","expires_in":"3600"}"#,
-            ),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":1e99}"#),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":99999999999}"#),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":"3600"}"#),
             (200, r#"{"access_token":7,"token_type":"Bearer"}"#),
         ];
         for (status, body) in cases {

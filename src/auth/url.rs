@@ -4,11 +4,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// RFC 3986 §2.3: everything but the unreserved characters is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Appends `pairs` to `base` as a percent-encoded query (RFC 6749 §3.1: keep any existing query).
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
@@ -38,8 +34,7 @@ pub fn origin_of(url: &str) -> Option<Origin<'_>> {
         return None;
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') || authority.chars().any(char::is_whitespace)
-    {
+    if authority.is_empty() || authority.contains('@') || authority.chars().any(char::is_whitespace) {
         return None;
     }
     let host = match authority.strip_prefix('[') {
@@ -53,9 +48,7 @@ pub fn origin_of(url: &str) -> Option<Origin<'_>> {
 pub fn origin_prefix(url: &str) -> Option<&str> {
     origin_of(url)?;
     let start = url.find("://")? + 3;
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     Some(&url[..end])
 }
 
@@ -75,34 +68,19 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded() {
-        let url = with_query(
-            "https://x.test/a",
-            &[("scope", "openid read:x"), ("r", "a&b=c/é")],
-        );
-        assert_eq!(
-            url,
-            "https://x.test/a?scope=openid%20read%3Ax&r=a%26b%3Dc%2F%C3%A9"
-        );
-        assert_eq!(
-            with_query("https://x.test/a?p=1", &[("q", "2")]),
-            "https://x.test/a?p=1&q=2"
-        );
+        let url = with_query("https://x.test/a", &[("scope", "openid read:x"), ("r", "a&b=c/é")]);
+        assert_eq!(url, "https://x.test/a?scope=openid%20read%3Ax&r=a%26b%3Dc%2F%C3%A9");
+        assert_eq!(with_query("https://x.test/a?p=1", &[("q", "2")]), "https://x.test/a?p=1&q=2");
     }
 
     #[test]
     fn origins() {
-        assert_eq!(
-            origin_of("http://127.0.0.1:4000/x").map(|o| o.host),
-            Some("127.0.0.1")
-        );
+        assert_eq!(origin_of("http://127.0.0.1:4000/x").map(|o| o.host), Some("127.0.0.1"));
         assert_eq!(origin_of("https://[::1]:8/").map(|o| o.host), Some("::1"));
         assert_eq!(origin_of("https://user@evil.test/"), None);
         assert_eq!(origin_of("javascript://x"), None);
         assert_eq!(origin_of("https:///path"), None);
-        assert_eq!(
-            origin_prefix("http://a.test:81/p?q"),
-            Some("http://a.test:81")
-        );
+        assert_eq!(origin_prefix("http://a.test:81/p?q"), Some("http://a.test:81"));
         assert_eq!(origin_prefix("https://a.test"), Some("https://a.test"));
     }
 

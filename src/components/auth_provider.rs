@@ -17,14 +17,13 @@ use crate::auth::session::TokenSet;
 pub struct User {
     pub name: String,
     pub claims: Claims,
+    /// When the access token expires (seconds since the epoch), if the provider said.
+    pub expires_at: Option<u64>,
 }
 
 impl User {
     fn from_tokens(tokens: &TokenSet) -> User {
-        User {
-            name: tokens.user_name(),
-            claims: tokens.claims.clone(),
-        }
+        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: tokens.expires_at }
     }
 }
 
@@ -64,6 +63,16 @@ impl Auth {
         }
     }
 
+    /// The client, for API calls.
+    pub fn client(&self) -> Rc<AuthClient> {
+        self.client.get_value()
+    }
+
+    /// Shows an error that ended the session (e.g. a refused refresh token).
+    pub fn fail(&self, error: AuthError) {
+        self.state.set(AuthState::Error(error));
+    }
+
     /// Signs out here, in the other tabs and at the provider.
     pub fn sign_out(&self) {
         self.state.set(AuthState::Loading);
@@ -78,17 +87,12 @@ pub fn use_auth() -> Auth {
 }
 
 fn state_of(tokens: Option<TokenSet>) -> AuthState {
-    tokens.as_ref().map_or(AuthState::SignedOut, |t| {
-        AuthState::SignedIn(User::from_tokens(t))
-    })
+    tokens.as_ref().map_or(AuthState::SignedOut, |t| AuthState::SignedIn(User::from_tokens(t)))
 }
 
 /// Starts the client (callback, other tabs, silent sign-in) and provides `use_auth()` to `children`.
 #[component]
-pub fn AuthProvider(
-    client: StoredValue<Rc<AuthClient>, LocalStorage>,
-    children: Children,
-) -> impl IntoView {
+pub fn AuthProvider(client: StoredValue<Rc<AuthClient>, LocalStorage>, children: Children) -> impl IntoView {
     let state = RwSignal::new(AuthState::Loading);
     provide_context(Auth { state, client });
     let client = client.get_value();
@@ -107,13 +111,7 @@ pub fn AuthProvider(
             }
         };
         if let Some(path) = go_to {
-            navigate(
-                &path,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            navigate(&path, NavigateOptions { replace: true, ..Default::default() });
         }
     });
     children()

@@ -12,13 +12,10 @@ pub fn Nav() -> impl IntoView {
     let auth = use_auth();
     let status = move || auth.state.with(AuthState::status);
     let user_name = move || match auth.state.get() {
-        AuthState::SignedIn(user) => {
-            Some(view! { <span class="user" data-testid="user-name">{user.name}</span> })
-        }
+        AuthState::SignedIn(user) => Some(view! { <span class="user" data-testid="user-name">{user.name}</span> }),
         _ => None,
     };
-    let button = move || {
-        match auth.state.get() {
+    let button = move || match auth.state.get() {
         AuthState::SignedIn(_) => view! {
             <button data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
         }
@@ -30,7 +27,6 @@ pub fn Nav() -> impl IntoView {
             </button>
         }
         .into_any(),
-    }
     };
     view! {
         <header>

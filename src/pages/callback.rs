@@ -8,8 +8,5 @@ use crate::components::auth_provider::{AuthState, use_auth};
 #[component]
 pub fn Callback() -> impl IntoView {
     let auth = use_auth();
-    move || {
-        (auth.state.get() == AuthState::Loading)
-            .then(|| view! { <p class="busy">"Signing you in…"</p> })
-    }
+    move || (auth.state.get() == AuthState::Loading).then(|| view! { <p class="busy">"Signing you in…"</p> })
 }

@@ -19,26 +19,14 @@ pub fn root() -> PathBuf {
 
 /// Runs a command to completion, failing with its name when it fails.
 pub fn run(command: &mut Command) -> Result<(), String> {
-    let status = command
-        .status()
-        .map_err(|e| format!("could not run {command:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed ({status})"))
-    }
+    let status = command.status().map_err(|e| format!("could not run {command:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{command:?} failed ({status})")) }
 }
 
 /// A command's standard output, or `None` when it cannot run or fails.
 fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn say(what: &str) {
@@ -47,17 +35,12 @@ fn say(what: &str) {
 
 /// The `wasm-bindgen` version locked in Cargo.lock (the CLI must match it exactly).
 pub fn locked_wasm_bindgen() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
-            let version = lines
-                .next()
-                .and_then(|l| l.strip_prefix("version = \"")?.strip_suffix('"'));
-            return version
-                .map(str::to_owned)
-                .ok_or_else(|| "Cargo.lock: wasm-bindgen has no version".into());
+            let version = lines.next().and_then(|l| l.strip_prefix("version = \"")?.strip_suffix('"'));
+            return version.map(str::to_owned).ok_or_else(|| "Cargo.lock: wasm-bindgen has no version".into());
         }
     }
     Err("Cargo.lock does not lock wasm-bindgen".into())
@@ -84,27 +67,16 @@ fn trunk() -> Result<(), String> {
 
 fn wasm_bindgen_cli() -> Result<(), String> {
     let wanted = locked_wasm_bindgen()?;
-    let trunk_toml = std::fs::read_to_string(root().join("Trunk.toml"))
-        .map_err(|e| format!("Trunk.toml: {e}"))?;
+    let trunk_toml = std::fs::read_to_string(root().join("Trunk.toml")).map_err(|e| format!("Trunk.toml: {e}"))?;
     if !trunk_toml.contains(&format!("wasm_bindgen = \"{wanted}\"")) {
-        return Err(format!(
-            "Trunk.toml's [tools] wasm_bindgen must be \"{wanted}\", the version in Cargo.lock"
-        ));
+        return Err(format!("Trunk.toml's [tools] wasm_bindgen must be \"{wanted}\", the version in Cargo.lock"));
     }
-    if output("wasm-bindgen", &["--version"])
-        .is_some_and(|v| v.trim() == format!("wasm-bindgen {wanted}"))
-    {
+    if output("wasm-bindgen", &["--version"]).is_some_and(|v| v.trim() == format!("wasm-bindgen {wanted}")) {
         return Ok(());
     }
     say(&format!("installing wasm-bindgen-cli {wanted}"));
     // Not --locked: the registry may lack the newest versions its lockfile pins.
-    run(Command::new("cargo").args([
-        "install",
-        "--force",
-        "wasm-bindgen-cli",
-        "--version",
-        &wanted,
-    ]))
+    run(Command::new("cargo").args(["install", "--force", "wasm-bindgen-cli", "--version", &wanted]))
 }
 
 fn chromium() -> Result<(), String> {
@@ -122,24 +94,19 @@ fn npm_packages() -> Result<(), String> {
     if output("node", &["--version"]).is_none() {
         say("installing Node.js and npm from Debian");
         run(Command::new("apt-get").arg("update"))?;
-        run(Command::new("apt-get")
-            .args(["install", "-y", "nodejs", "npm"])
-            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run(Command::new("apt-get").args(["install", "-y", "nodejs", "npm"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     for package in NPM_PACKAGES {
         let dir = root().join(package);
         let lock = std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
-        let installed = std::fs::metadata(dir.join("node_modules/.package-lock.json"))
-            .and_then(|m| m.modified());
+        let installed = std::fs::metadata(dir.join("node_modules/.package-lock.json")).and_then(|m| m.modified());
         if let (Ok(lock), Ok(installed)) = (lock, installed)
             && installed >= lock
         {
             continue;
         }
         say(&format!("installing npm packages in {package}"));
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir))?;
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
     }
     Ok(())
 }

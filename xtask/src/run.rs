@@ -10,10 +10,7 @@ pub fn command(program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
     let tools = root().join("dev/wasm-opt/node_modules/.bin");
     let path = std::env::var("PATH").unwrap_or_default();
-    command
-        .args(args)
-        .current_dir(root())
-        .env("PATH", format!("{}:{path}", tools.display()));
+    command.args(args).current_dir(root()).env("PATH", format!("{}:{path}", tools.display()));
     command
 }
 
@@ -45,10 +42,7 @@ fn die_with_xtask(command: &mut Command) {
 
 fn start_service(mut command: Command) -> Result<Service, String> {
     die_with_xtask(&mut command);
-    command
-        .spawn()
-        .map(Service)
-        .map_err(|e| format!("could not start {command:?}: {e}"))
+    command.spawn().map(Service).map_err(|e| format!("could not start {command:?}: {e}"))
 }
 
 /// Starts the identity provider and the demo API, and serves the app at http://127.0.0.1:8080
@@ -75,64 +69,21 @@ fn step(name: &str, mut command: Command) -> Result<(), String> {
 /// fmt, clippy (native and wasm), native tests, browser tests, release build, end-to-end tests.
 pub fn test() -> Result<(), String> {
     step("format", command("cargo", &["fmt", "--all", "--check"]))?;
-    step(
-        "clippy (native)",
-        command(
-            "cargo",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ),
-    )?;
+    step("clippy (native)", command("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     step(
         "clippy (wasm)",
         command(
             "cargo",
-            &[
-                "clippy",
-                "-p",
-                "leptos-pkce",
-                "--all-targets",
-                "--target",
-                WASM_TARGET,
-                "--",
-                "-D",
-                "warnings",
-            ],
+            &["clippy", "-p", "leptos-pkce", "--all-targets", "--target", WASM_TARGET, "--", "-D", "warnings"],
         ),
     )?;
-    step(
-        "native tests",
-        command("cargo", &["test", "--workspace", "--exclude", "e2e"]),
-    )?;
-    let mut browser = command(
-        "cargo",
-        &[
-            "test",
-            "-p",
-            "leptos-pkce",
-            "--target",
-            WASM_TARGET,
-            "--test",
-            "browser",
-        ],
-    );
+    step("native tests", command("cargo", &["test", "--workspace", "--exclude", "e2e"]))?;
+    let mut browser = command("cargo", &["test", "-p", "leptos-pkce", "--target", WASM_TARGET, "--test", "browser"]);
     browser.env("CHROMEDRIVER", CHROMEDRIVER);
-    step(
-        "browser tests (wasm-bindgen-test, headless Chromium)",
-        browser,
-    )?;
+    step("browser tests (wasm-bindgen-test, headless Chromium)", browser)?;
     eprintln!("\n== release build");
     build_release()?;
-    step(
-        "end-to-end tests (Chromium, local provider, release build)",
-        command("cargo", &["test", "-p", "e2e"]),
-    )?;
+    step("end-to-end tests (Chromium, local provider, release build)", command("cargo", &["test", "-p", "e2e"]))?;
     eprintln!("\nxtask: every suite passed");
     Ok(())
 }

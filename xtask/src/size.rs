@@ -8,16 +8,8 @@ use crate::run::build_release;
 
 /// The size of `gzip -9` of a file (the budget's measure).
 fn gzip_len(path: &Path) -> Result<u64, String> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?;
-    if out.status.success() {
-        Ok(out.stdout.len() as u64)
-    } else {
-        Err(format!("gzip failed on {}", path.display()))
-    }
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    if out.status.success() { Ok(out.stdout.len() as u64) } else { Err(format!("gzip failed on {}", path.display())) }
 }
 
 /// Builds the release app and prints a table of `dist/`.

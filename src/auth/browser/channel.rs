@@ -29,25 +29,17 @@ pub struct TabChannel {
 impl TabChannel {
     /// Opens the channel and calls `on_message` for each message from another tab; what it
     /// returns is posted back as the answer.
-    pub fn open(
-        mut on_message: impl FnMut(TabMessage) -> Option<TabMessage> + 'static,
-    ) -> Option<TabChannel> {
+    pub fn open(mut on_message: impl FnMut(TabMessage) -> Option<TabMessage> + 'static) -> Option<TabChannel> {
         let channel = BroadcastChannel::new(CHANNEL_NAME).ok()?;
         let replies = channel.clone();
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let message = event
-                .data()
-                .as_string()
-                .and_then(|json| serde_json::from_str(&json).ok());
+            let message = event.data().as_string().and_then(|json| serde_json::from_str(&json).ok());
             if let Some(reply) = message.and_then(&mut on_message) {
                 post(&replies, &reply);
             }
         });
         channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-        Some(TabChannel {
-            channel,
-            _on_message: handler,
-        })
+        Some(TabChannel { channel, _on_message: handler })
     }
 
     /// Sends a message to every other tab of this origin.

@@ -14,6 +14,8 @@ const TIMEOUT_MS: i32 = 15_000;
 pub struct HttpResponse {
     pub status: u16,
     pub body: String,
+    /// RFC 6750 §3: the API's bearer challenge, when it sent one (and CORS exposes it).
+    pub www_authenticate: Option<String>,
 }
 
 fn network(e: JsValue) -> AuthError {
@@ -35,16 +37,13 @@ async fn send(url: &str, init: RequestInit) -> Result<HttpResponse, AuthError> {
     let result = async {
         let response: Response = JsFuture::from(window.fetch_with_request(&request))
             .await
-            .map_err(|e| {
-                AuthError::Network(format!("{} could not be reached ({})", url, js_message(&e)))
-            })?
+            .map_err(|e| AuthError::Network(format!("{} could not be reached ({})", url, js_message(&e))))?
             .unchecked_into();
-        let text = JsFuture::from(response.text().map_err(network)?)
-            .await
-            .map_err(network)?;
+        let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?;
         Ok(HttpResponse {
             status: response.status(),
             body: text.as_string().unwrap_or_default(),
+            www_authenticate: response.headers().get("WWW-Authenticate").ok().flatten(),
         })
     }
     .await;
@@ -52,10 +51,20 @@ async fn send(url: &str, init: RequestInit) -> Result<HttpResponse, AuthError> {
     result
 }
 
-/// GET `url`, asking for JSON.
+/// GET `url`.
 pub async fn get(url: &str) -> Result<HttpResponse, AuthError> {
     let init = RequestInit::new();
     init.set_method("GET");
+    send(url, init).await
+}
+
+/// GET `url` with `Authorization: Bearer <token>` (RFC 6750 §2.1).
+pub async fn get_with_bearer(url: &str, token: &str) -> Result<HttpResponse, AuthError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+    init.set_headers(&headers);
     send(url, init).await
 }
 
@@ -64,9 +73,7 @@ pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, AuthError>
     let init = RequestInit::new();
     init.set_method("POST");
     let headers = web_sys::Headers::new().map_err(network)?;
-    headers
-        .set("Content-Type", "application/x-www-form-urlencoded")
-        .map_err(network)?;
+    headers.set("Content-Type", "application/x-www-form-urlencoded").map_err(network)?;
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(body));
     send(url, init).await

@@ -11,9 +11,7 @@ pub fn origin() -> String {
 
 /// The path, e.g. `/callback`.
 pub fn pathname() -> String {
-    location()
-        .and_then(|l| l.pathname().ok())
-        .unwrap_or_default()
+    location().and_then(|l| l.pathname().ok()).unwrap_or_default()
 }
 
 /// The query string including its `?`, or empty.

@@ -3,6 +3,7 @@
 pub mod channel;
 pub mod http;
 pub mod location;
+pub mod lock;
 pub mod random;
 pub mod storage;
 

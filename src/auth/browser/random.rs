@@ -7,8 +7,5 @@ pub fn fill(bytes: &mut [u8]) -> Result<(), AuthError> {
     let crypto = web_sys::window()
         .and_then(|w| w.crypto().ok())
         .ok_or_else(|| AuthError::Storage("this browser has no crypto.getRandomValues".into()))?;
-    crypto
-        .get_random_values_with_u8_array(bytes)
-        .map(|_| ())
-        .map_err(|e| AuthError::Storage(super::js_message(&e)))
+    crypto.get_random_values_with_u8_array(bytes).map(|_| ()).map_err(|e| AuthError::Storage(super::js_message(&e)))
 }

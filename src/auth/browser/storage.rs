@@ -40,9 +40,7 @@ pub fn get(which: Area, key: &str) -> Option<String> {
 
 /// Writes a key.
 pub fn set(which: Area, key: &str, value: &str) -> Result<(), AuthError> {
-    area(which)?
-        .set_item(key, value)
-        .map_err(|e| AuthError::Storage(js_message(&e)))
+    area(which)?.set_item(key, value).map_err(|e| AuthError::Storage(js_message(&e)))
 }
 
 /// Removes a key; nothing to do when storage is disabled.
@@ -55,11 +53,7 @@ pub fn remove(which: Area, key: &str) {
 /// Saves a login transaction under its `state`.
 pub fn save_transaction(transaction: &Transaction) -> Result<(), AuthError> {
     let json = serde_json::to_string(transaction).map_err(|e| AuthError::Storage(e.to_string()))?;
-    set(
-        Area::Session,
-        &format!("{TRANSACTION_PREFIX}{}", transaction.state),
-        &json,
-    )
+    set(Area::Session, &format!("{TRANSACTION_PREFIX}{}", transaction.state), &json)
 }
 
 /// Takes (reads and deletes at once: single use) the transaction for `state`.
@@ -76,9 +70,7 @@ pub fn sweep_transactions(now: u64) {
         return;
     };
     let len = storage.length().unwrap_or(0);
-    let keys: Vec<String> = (0..len)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .collect();
+    let keys: Vec<String> = (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect();
     for key in keys.iter().filter(|k| k.starts_with(TRANSACTION_PREFIX)) {
         let stale = storage
             .get_item(key)

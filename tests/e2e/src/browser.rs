@@ -60,10 +60,7 @@ impl Browser {
     pub async fn open(driver_url: &str) -> Result<Browser, String> {
         let mut caps = serde_json::Map::new();
         let binary = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": binary, "args": CHROME_ARGS }),
-        );
+        caps.insert("goog:chromeOptions".into(), json!({ "binary": binary, "args": CHROME_ARGS }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
@@ -80,11 +77,7 @@ impl Browser {
 
     /// Opens a path of the app (or any absolute URL).
     pub async fn goto(&self, path_or_url: &str) -> Outcome {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_owned()
-        } else {
-            format!("{APP}{path_or_url}")
-        };
+        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { format!("{APP}{path_or_url}") };
         self.client.goto(&url).await.map_err(fail("goto"))
     }
 
@@ -95,19 +88,12 @@ impl Browser {
 
     /// Deletes every cookie of the current host (the app's and, on 127.0.0.1, the provider's).
     pub async fn delete_cookies(&self) -> Outcome {
-        self.client
-            .delete_all_cookies()
-            .await
-            .map_err(fail("delete cookies"))
+        self.client.delete_all_cookies().await.map_err(fail("delete cookies"))
     }
 
     /// The address bar.
     pub async fn url(&self) -> Result<String, String> {
-        self.client
-            .current_url()
-            .await
-            .map(|u| u.to_string())
-            .map_err(fail("url"))
+        self.client.current_url().await.map(|u| u.to_string()).map_err(fail("url"))
     }
 
     /// The text of the element with this `data-testid`, if it is there.
@@ -143,10 +129,7 @@ impl Browser {
 
     /// Waits for the element with this `data-testid` and returns its text.
     pub async fn wait_present(&self, testid: &str) -> Result<String, String> {
-        wait_for(&format!("{testid} to appear"), || async {
-            self.text(testid).await
-        })
-        .await
+        wait_for(&format!("{testid} to appear"), || async { self.text(testid).await }).await
     }
 
     /// Follows an in-app link (client-side navigation, no page load).
@@ -161,10 +144,7 @@ impl Browser {
 
     /// Clicks the first element matching a CSS selector, once it is there.
     pub async fn click_css(&self, selector: &str) -> Outcome {
-        let element = wait_for(selector, || async {
-            Ok(self.client.find(Locator::Css(selector)).await.ok())
-        })
-        .await?;
+        let element = wait_for(selector, || async { Ok(self.client.find(Locator::Css(selector)).await.ok()) }).await?;
         element.click().await.map_err(fail("click"))
     }
 
@@ -172,11 +152,7 @@ impl Browser {
     pub async fn wait_url(&self, prefix: &str) -> Result<String, String> {
         wait_for(&format!("the address {prefix}…"), || async {
             let url = self.url().await?;
-            if url.starts_with(prefix) {
-                Ok(Some(url))
-            } else {
-                Err(format!("at {url}"))
-            }
+            if url.starts_with(prefix) { Ok(Some(url)) } else { Err(format!("at {url}")) }
         })
         .await
     }
@@ -184,23 +160,12 @@ impl Browser {
     /// Fills the provider's dev login form (any login is accepted).
     pub async fn sign_in_at_provider(&self, login: &str) -> Outcome {
         let form = wait_for("the provider's login form", || async {
-            Ok(self
-                .client
-                .find(Locator::Css("input[name=login]"))
-                .await
-                .ok())
+            Ok(self.client.find(Locator::Css("input[name=login]")).await.ok())
         })
         .await?;
         form.send_keys(login).await.map_err(fail("type login"))?;
-        let password = self
-            .client
-            .find(Locator::Css("input[name=password]"))
-            .await
-            .map_err(fail("password"))?;
-        password
-            .send_keys("any password")
-            .await
-            .map_err(fail("type password"))?;
+        let password = self.client.find(Locator::Css("input[name=password]")).await.map_err(fail("password"))?;
+        password.send_keys("any password").await.map_err(fail("type password"))?;
         self.click_css("button[type=submit]").await
     }
 
@@ -220,54 +185,32 @@ impl Browser {
 
     /// Runs a script in the page and returns its value.
     pub async fn script(&self, js: &str) -> Result<Value, String> {
-        self.client
-            .execute(js, vec![])
-            .await
-            .map_err(fail("script"))
+        self.client.execute(js, vec![]).await.map_err(fail("script"))
     }
 
     /// Every key in a storage area (`sessionStorage` or `localStorage`).
     pub async fn storage_keys(&self, area: &str) -> Result<Vec<String>, String> {
-        let keys = self
-            .script(&format!("return Object.keys(window.{area});"))
-            .await?;
-        Ok(keys
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|k| k.as_str().map(str::to_owned))
-            .collect())
+        let keys = self.script(&format!("return Object.keys(window.{area});")).await?;
+        Ok(keys.as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect())
     }
 
     /// Everything in both storage areas, as one string (to look for leaked tokens).
     pub async fn all_storage(&self) -> Result<String, String> {
-        let value = self
-            .script("return JSON.stringify([localStorage, sessionStorage]);")
-            .await?;
+        let value = self.script("return JSON.stringify([localStorage, sessionStorage]);").await?;
         Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
     /// Opens a new tab and switches to it; returns the handle of the tab it left.
     pub async fn open_tab(&self) -> Result<fantoccini::wd::WindowHandle, String> {
         let previous = self.client.window().await.map_err(fail("window"))?;
-        let tab = self
-            .client
-            .new_window(true)
-            .await
-            .map_err(fail("new tab"))?;
-        self.client
-            .switch_to_window(tab.handle)
-            .await
-            .map_err(fail("switch"))?;
+        let tab = self.client.new_window(true).await.map_err(fail("new tab"))?;
+        self.client.switch_to_window(tab.handle).await.map_err(fail("switch"))?;
         Ok(previous)
     }
 
     /// Switches to another tab.
     pub async fn switch_to(&self, handle: fantoccini::wd::WindowHandle) -> Outcome {
-        self.client
-            .switch_to_window(handle)
-            .await
-            .map_err(fail("switch"))
+        self.client.switch_to_window(handle).await.map_err(fail("switch"))
     }
 
     /// The current tab's handle.

@@ -17,9 +17,5 @@ pub fn fail<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> String + '
 
 /// Fails with `message` unless `condition` holds.
 pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
-    if condition {
-        Ok(())
-    } else {
-        Err(message.into())
-    }
+    if condition { Ok(()) } else { Err(message.into()) }
 }

@@ -46,9 +46,7 @@ fn spawn(name: &'static str, mut command: Command, log: &Path) -> Result<Process
             Ok(())
         });
     }
-    let child = command
-        .spawn()
-        .map_err(|e| format!("could not start {name}: {e}"))?;
+    let child = command.spawn().map_err(|e| format!("could not start {name}: {e}"))?;
     Ok(Process { name, child })
 }
 
@@ -67,16 +65,10 @@ async fn wait_until_up(process: &mut Process, url: &str, timeout: Duration) -> R
             return Ok(());
         }
         if let Ok(Some(status)) = process.child.try_wait() {
-            return Err(format!(
-                "{} exited early ({status}); see its log",
-                process.name
-            ));
+            return Err(format!("{} exited early ({status}); see its log", process.name));
         }
         if Instant::now() > deadline {
-            return Err(format!(
-                "{} did not answer at {url} within {timeout:?}",
-                process.name
-            ));
+            return Err(format!("{} did not answer at {url} within {timeout:?}", process.name));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -105,9 +97,7 @@ async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> 
         .with_state((config, dist.join("config.json")))
         .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)));
     let addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("bind {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -142,35 +132,16 @@ impl Fixture {
         let mut idp = spawn("identity provider", idp_command, &logs.join("idp.log"))?;
         let mut driver_command = Command::new(chromedriver());
         driver_command.arg(format!("--port={CHROMEDRIVER_PORT}"));
-        let mut driver = spawn(
-            "chromedriver",
-            driver_command,
-            &logs.join("chromedriver.log"),
-        )?;
+        let mut driver = spawn("chromedriver", driver_command, &logs.join("chromedriver.log"))?;
         let driver_url = format!("http://127.0.0.1:{CHROMEDRIVER_PORT}");
         let config = ConfigOverride::default();
         runtime.block_on(async {
             serve_app(dist, config.clone()).await?;
-            wait_until_up(
-                &mut idp,
-                &format!("{IDP}/.well-known/openid-configuration"),
-                Duration::from_secs(20),
-            )
-            .await?;
-            wait_until_up(
-                &mut driver,
-                &format!("{driver_url}/status"),
-                Duration::from_secs(20),
-            )
-            .await
+            wait_until_up(&mut idp, &format!("{IDP}/.well-known/openid-configuration"), Duration::from_secs(20))
+                .await?;
+            wait_until_up(&mut driver, &format!("{driver_url}/status"), Duration::from_secs(20)).await
         })?;
-        Ok(Fixture {
-            runtime,
-            config,
-            driver_url,
-            _driver: driver,
-            _idp: idp,
-        })
+        Ok(Fixture { runtime, config, driver_url, _driver: driver, _idp: idp })
     }
 
     /// Serves `body` as `config.json` until [`Fixture::restore_config`].

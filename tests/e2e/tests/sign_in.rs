@@ -12,33 +12,20 @@ const TX_PREFIX: &str = "leptos-pkce.tx.";
 const ALLOWED_LOCAL_KEYS: [&str; 2] = ["leptos-pkce.discovery", "leptos-pkce.signed-in"];
 
 async fn code_exchanges(f: &Fixture) -> Result<u64, String> {
-    Ok(f.provider_stats().await?["authorization_code"]
-        .as_u64()
-        .unwrap_or(u64::MAX))
+    Ok(f.provider_stats().await?["authorization_code"].as_u64().unwrap_or(u64::MAX))
 }
 
 /// No token anywhere in storage, no pending transaction left behind.
 async fn nothing_stored(b: &Browser) -> Outcome {
     let local = b.storage_keys("localStorage").await?;
-    ensure(
-        local
-            .iter()
-            .all(|k| ALLOWED_LOCAL_KEYS.contains(&k.as_str())),
-        format!("localStorage has {local:?}"),
-    )?;
+    ensure(local.iter().all(|k| ALLOWED_LOCAL_KEYS.contains(&k.as_str())), format!("localStorage has {local:?}"))?;
     let all = b.all_storage().await?;
-    ensure(
-        !all.contains("eyJ") && !all.contains("access_token"),
-        "a token is in storage",
-    )
+    ensure(!all.contains("eyJ") && !all.contains("access_token"), "a token is in storage")
 }
 
 async fn no_transactions(b: &Browser) -> Outcome {
     let session = b.storage_keys("sessionStorage").await?;
-    ensure(
-        !session.iter().any(|k| k.starts_with(TX_PREFIX)),
-        format!("a login transaction was left: {session:?}"),
-    )
+    ensure(!session.iter().any(|k| k.starts_with(TX_PREFIX)), format!("a login transaction was left: {session:?}"))
 }
 
 async fn sign_in_shows_the_user_and_leaves_no_trace(f: &Fixture, b: &Browser) -> Outcome {
@@ -46,30 +33,19 @@ async fn sign_in_shows_the_user_and_leaves_no_trace(f: &Fixture, b: &Browser) ->
     b.sign_in("ada").await?;
     b.wait_text("user-name", "Ada").await?;
     let url = b.url().await?;
-    ensure(
-        url == format!("{APP}/"),
-        format!("the address bar still shows the callback: {url}"),
-    )?;
+    ensure(url == format!("{APP}/"), format!("the address bar still shows the callback: {url}"))?;
     no_transactions(b).await?;
     nothing_stored(b).await?;
-    ensure(
-        code_exchanges(f).await? == before + 1,
-        "expected exactly one code exchange",
-    )
+    ensure(code_exchanges(f).await? == before + 1, "expected exactly one code exchange")
 }
 
 async fn the_profile_shows_the_id_token_claims(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("grace").await?;
     b.click_link("/profile").await?;
     b.wait_css_text("[data-claim=sub]", "grace").await?;
-    b.wait_css_text("[data-claim=email]", "grace@example.test")
-        .await?;
+    b.wait_css_text("[data-claim=email]", "grace@example.test").await?;
     b.wait_css_text("[data-claim=name]", "Grace").await?;
-    b.wait_css_text(
-        r#"[data-claim="https://leptos-pkce.test/roles"]"#,
-        r#"["reader"]"#,
-    )
-    .await
+    b.wait_css_text(r#"[data-claim="https://leptos-pkce.test/roles"]"#, r#"["reader"]"#).await
 }
 
 async fn a_reload_stays_signed_in(f: &Fixture, b: &Browser) -> Outcome {
@@ -78,10 +54,7 @@ async fn a_reload_stays_signed_in(f: &Fixture, b: &Browser) -> Outcome {
     b.reload().await?;
     b.wait_text("auth-status", "signed-in").await?;
     b.wait_text("user-name", "Ada").await?;
-    ensure(
-        code_exchanges(f).await? == before + 1,
-        "the reload should sign in silently with one exchange",
-    )?;
+    ensure(code_exchanges(f).await? == before + 1, "the reload should sign in silently with one exchange")?;
     nothing_stored(b).await
 }
 
@@ -91,10 +64,7 @@ async fn a_second_tab_gets_the_session_from_the_first(f: &Fixture, b: &Browser) 
     b.open_tab().await?;
     b.goto("/profile").await?;
     b.wait_css_text("[data-claim=sub]", "ada").await?;
-    ensure(
-        code_exchanges(f).await? == before,
-        "the second tab should not need the provider",
-    )
+    ensure(code_exchanges(f).await? == before, "the second tab should not need the provider")
 }
 
 async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Browser) -> Outcome {
@@ -109,9 +79,7 @@ async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Brow
     b.wait_url(APP).await?;
     b.wait_text("auth-status", "signed-out").await?;
     nothing_stored(b).await?;
-    let marker = b
-        .script("return localStorage.getItem('leptos-pkce.signed-in');")
-        .await?;
+    let marker = b.script("return localStorage.getItem('leptos-pkce.signed-in');").await?;
     ensure(marker.is_null(), "the signed-in marker outlived sign-out")?;
     b.switch_to(second).await?;
     b.wait_text("auth-status", "signed-out").await?;
@@ -130,10 +98,7 @@ async fn a_protected_route_sends_to_sign_in_and_back(_f: &Fixture, b: &Browser) 
     b.wait_css_text("[data-claim=sub]", "linus").await
 }
 
-async fn a_reload_after_the_provider_session_ended_signs_out_without_a_loop(
-    f: &Fixture,
-    b: &Browser,
-) -> Outcome {
+async fn a_reload_after_the_provider_session_ended_signs_out_without_a_loop(f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
     // Cookies are per host, not per port: this ends the provider's session too.
     b.delete_cookies().await?;
@@ -141,58 +106,29 @@ async fn a_reload_after_the_provider_session_ended_signs_out_without_a_loop(
     b.reload().await?;
     b.wait_text("auth-status", "signed-out").await?;
     b.wait_url(&format!("{APP}/")).await?;
-    ensure(
-        b.text("auth-error").await?.is_none(),
-        "login_required is not an error",
-    )?;
-    let marker = b
-        .script("return localStorage.getItem('leptos-pkce.signed-in');")
-        .await?;
-    ensure(
-        marker.is_null(),
-        "the marker should be cleared so the next load makes no redirect",
-    )?;
+    ensure(b.text("auth-error").await?.is_none(), "login_required is not an error")?;
+    let marker = b.script("return localStorage.getItem('leptos-pkce.signed-in');").await?;
+    ensure(marker.is_null(), "the marker should be cleared so the next load makes no redirect")?;
     b.reload().await?;
     b.wait_text("auth-status", "signed-out").await?;
-    ensure(
-        b.url().await?.starts_with(APP),
-        "a second silent attempt was made",
-    )?;
-    ensure(
-        code_exchanges(f).await? == before,
-        "no code should have been exchanged",
-    )
+    ensure(b.url().await?.starts_with(APP), "a second silent attempt was made")?;
+    ensure(code_exchanges(f).await? == before, "no code should have been exchanged")
 }
 
 async fn a_first_visit_makes_no_redirect(_f: &Fixture, b: &Browser) -> Outcome {
     b.goto("/").await?;
     b.wait_text("auth-status", "signed-out").await?;
     let url = b.url().await?;
-    ensure(
-        url == format!("{APP}/"),
-        format!("a first-time visitor was sent to {url}"),
-    )
+    ensure(url == format!("{APP}/"), format!("a first-time visitor was sent to {url}"))
 }
 
 /// The error shows as text with its code, nothing is kept, and "try again" signs in (through the
 /// login form unless the provider still has a session).
-async fn refused_then_try_again(
-    f: &Fixture,
-    b: &Browser,
-    code: &str,
-    before: u64,
-    has_session: bool,
-) -> Outcome {
+async fn refused_then_try_again(f: &Fixture, b: &Browser, code: &str, before: u64, has_session: bool) -> Outcome {
     let error = b.wait_present("auth-error").await?;
-    ensure(
-        error.starts_with(&format!("{code}:")),
-        format!("auth-error says {error:?}"),
-    )?;
+    ensure(error.starts_with(&format!("{code}:")), format!("auth-error says {error:?}"))?;
     b.wait_text("auth-status", "signed-out").await?;
-    ensure(
-        code_exchanges(f).await? == before,
-        "a refused callback reached the token endpoint",
-    )?;
+    ensure(code_exchanges(f).await? == before, "a refused callback reached the token endpoint")?;
     nothing_stored(b).await?;
     b.click("try-again").await?;
     if !has_session {
@@ -219,14 +155,9 @@ async fn signing_in_from_the_callback_page_comes_back_home(_f: &Fixture, b: &Bro
 
 async fn a_replayed_callback_is_refused(f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
-    let callback = b
-        .script("return performance.getEntriesByType('navigation')[0].name;")
-        .await?;
+    let callback = b.script("return performance.getEntriesByType('navigation')[0].name;").await?;
     let callback = callback.as_str().unwrap_or_default().to_owned();
-    ensure(
-        callback.contains("code=") && callback.contains("state="),
-        format!("not a callback URL: {callback}"),
-    )?;
+    ensure(callback.contains("code=") && callback.contains("state="), format!("not a callback URL: {callback}"))?;
     let before = code_exchanges(f).await?;
     b.goto(&callback).await?;
     refused_then_try_again(f, b, "state_mismatch", before, true).await
@@ -237,16 +168,9 @@ async fn a_provider_error_with_markup_is_shown_as_text(f: &Fixture, b: &Browser)
     b.click("sign-in").await?;
     b.wait_url("http://127.0.0.1:4000/").await?;
     b.goto("/").await?;
-    let state = b
-        .script(&format!(
-            "return Object.keys(sessionStorage).find(k => k.startsWith('{TX_PREFIX}'));"
-        ))
-        .await?;
-    let state = state
-        .as_str()
-        .and_then(|k| k.strip_prefix(TX_PREFIX))
-        .ok_or("no pending transaction")?
-        .to_owned();
+    let state =
+        b.script(&format!("return Object.keys(sessionStorage).find(k => k.startsWith('{TX_PREFIX}'));")).await?;
+    let state = state.as_str().and_then(|k| k.strip_prefix(TX_PREFIX)).ok_or("no pending transaction")?.to_owned();
     let markup = r#"<script>window.__injected=1</script><img src=x onerror="window.__injected=2">"#;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("error", "access_denied")
@@ -257,25 +181,17 @@ async fn a_provider_error_with_markup_is_shown_as_text(f: &Fixture, b: &Browser)
     let before = code_exchanges(f).await?;
     b.goto(&format!("/callback?{query}")).await?;
     let error = b.wait_present("auth-error").await?;
-    ensure(
-        error.contains(markup),
-        format!("the description should show as text: {error:?}"),
-    )?;
-    let injected = b.script("return [window.__injected, document.querySelectorAll('main script, main img').length];").await?;
-    ensure(
-        injected == serde_json::json!([null, 0]),
-        format!("markup became live: {injected}"),
-    )?;
+    ensure(error.contains(markup), format!("the description should show as text: {error:?}"))?;
+    let injected =
+        b.script("return [window.__injected, document.querySelectorAll('main script, main img').length];").await?;
+    ensure(injected == serde_json::json!([null, 0]), format!("markup became live: {injected}"))?;
     refused_then_try_again(f, b, "provider_error", before, false).await
 }
 
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
     let cases = [
         ("{ not json", "config.json"),
-        (
-            r#"{"domain":"http://id.example.com","client_id":"x"}"#,
-            "https",
-        ),
+        (r#"{"domain":"http://id.example.com","client_id":"x"}"#, "https"),
         (r#"{"client_id":"x"}"#, "domain"),
     ];
     let mut result = Ok(());
@@ -284,10 +200,7 @@ async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outco
         result = async {
             b.goto("/").await?;
             let text = b.wait_present("config-error").await?;
-            ensure(
-                text.contains(mention),
-                format!("config-error for {body:?} says {text:?}"),
-            )
+            ensure(text.contains(mention), format!("config-error for {body:?} says {text:?}"))
         }
         .await;
         if result.is_err() {
