@@ -221,7 +221,8 @@ impl AuthClient {
     async fn restore(&self) -> Outcome {
         if self.config.token_storage == TokenStorage::Local {
             match storage::get(Area::Local, storage::TOKENS).map(|json| parse_token_set(&json)) {
-                Some(Ok(tokens)) if !tokens.should_refresh(now(), 0) => {
+                // An expired access token is still worth keeping while a refresh token can renew it.
+                Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.should_refresh(now(), 0) => {
                     self.shared.tokens.replace(Some(tokens));
                     return Outcome::SignedIn { go_to: None };
                 }

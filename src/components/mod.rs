@@ -5,3 +5,4 @@ pub mod config_error;
 pub mod error_panel;
 pub mod nav;
 pub mod protected;
+pub mod token_expiry;

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError};
 use crate::auth::error::AuthError;
 use crate::components::auth_provider::use_auth;
+use crate::components::token_expiry::TokenExpiry;
 
 /// The endpoints: button label, path, and whether a token is sent.
 const ENDPOINTS: [(&str, &str, bool); 3] =
@@ -44,6 +45,7 @@ pub fn ApiDemo() -> impl IntoView {
     view! {
         <h1>"Demo API"</h1>
         <p>"The private endpoints need a signed-in person; the scoped one also needs read:messages."</p>
+        <TokenExpiry/>
         <div class="calls">{buttons}</div>
         <pre class="api-result" data-testid="api-result">{result}</pre>
     }

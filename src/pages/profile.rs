@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::components::auth_provider::{AuthState, use_auth};
 use crate::components::protected::Protected;
+use crate::components::token_expiry::TokenExpiry;
 
 fn claim_text(value: &Value) -> String {
     match value {
@@ -27,14 +28,9 @@ fn claims_list() -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let expiry = user.expires_at.map(|at| {
-                let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
-                let time = String::from(date.to_locale_time_string("en-GB"));
-                view! { <p>"Access token expires at " <span data-testid="token-expiry">{time}</span></p> }
-            });
             Some(view! {
                 <h1>{user.name}</h1>
-                {expiry}
+                <TokenExpiry/>
                 <dl data-testid="profile-claims">{rows}</dl>
             })
         }

@@ -178,6 +178,36 @@ impl Browser {
         self.wait_text("auth-status", "signed-in").await
     }
 
+    /// Signs in at the provider if it asks (it may not, while its session lasts); waits for the app.
+    pub async fn sign_in_if_asked(&self, login: &str) -> Outcome {
+        let asked = wait_for("the provider's form or the signed-in app", || async {
+            if self.client.find(Locator::Css("input[name=login]")).await.is_ok() {
+                return Ok(Some(true));
+            }
+            let status = self.text("auth-status").await?;
+            if status.as_deref() == Some("signed-in") { Ok(Some(false)) } else { Err(format!("saw {status:?}")) }
+        })
+        .await?;
+        if asked {
+            self.sign_in_at_provider(login).await?;
+        }
+        self.wait_text("auth-status", "signed-in").await
+    }
+
+    /// Waits until the access token shown by `token-expiry` has expired, by the browser's clock.
+    pub async fn wait_token_expired(&self) -> Outcome {
+        let selector = "[data-testid=token-expiry]";
+        let element =
+            wait_for("token-expiry", || async { Ok(self.client.find(Locator::Css(selector)).await.ok()) }).await?;
+        let at = element.attr("data-expires-at").await.map_err(fail("expiry"))?.unwrap_or_default();
+        let at: f64 = at.parse().map_err(fail("data-expires-at"))?;
+        wait_for("the access token to expire", || async {
+            let now = self.script("return Date.now() / 1000;").await?.as_f64().unwrap_or_default();
+            if now >= at { Ok(Some(())) } else { Err(format!("{:.1}s to go", at - now)) }
+        })
+        .await
+    }
+
     /// Answers the provider's "Do you want to sign-out?" page.
     pub async fn confirm_provider_logout(&self) -> Outcome {
         self.click_css("button[value=yes]").await

@@ -4,7 +4,13 @@
 pub mod browser;
 pub mod services;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+
 pub use browser::Browser;
+use libtest_mimic::{Arguments, Failed, Trial};
 pub use services::Fixture;
 
 /// What a scenario returns: `Err` carries the reason it failed.
@@ -18,4 +24,75 @@ pub fn fail<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> String + '
 /// Fails with `message` unless `condition` holds.
 pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
     if condition { Ok(()) } else { Err(message.into()) }
+}
+
+/// Runs one scenario by name.
+pub type Dispatch = for<'a> fn(&'a str, &'a Fixture, &'a Browser) -> Pin<Box<dyn Future<Output = Outcome> + 'a>>;
+
+fn run_scenario(fixture: &Fixture, name: &str, dispatch: Dispatch) -> Result<(), Failed> {
+    fixture
+        .runtime
+        .block_on(async {
+            let browser = Browser::open(fixture.driver_url()).await?;
+            let result = dispatch(name, fixture, &browser).await;
+            browser.close().await;
+            result
+        })
+        .map_err(Failed::from)
+}
+
+/// A libtest-style run of `scenarios`, each in a fresh Chromium, sharing one fixture (provider with
+/// access tokens living `access_token_ttl` seconds); every process is stopped before it returns.
+pub fn run_suite(access_token_ttl: u32, scenarios: &[&'static str], dispatch: Dispatch) -> ExitCode {
+    let mut args = Arguments::from_args();
+    // One provider and fixed ports: scenarios run one after another.
+    args.test_threads = Some(1);
+    let fixture = if args.list {
+        None
+    } else {
+        match Fixture::start(access_token_ttl) {
+            Ok(fixture) => Some(Arc::new(fixture)),
+            Err(e) => {
+                eprintln!("end-to-end fixture failed to start: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let trials = scenarios
+        .iter()
+        .map(|&name| {
+            let fixture = fixture.clone();
+            Trial::test(name, move || match &fixture {
+                Some(fixture) => run_scenario(fixture, name, dispatch),
+                None => Ok(()),
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(fixture);
+    conclusion.exit_code()
+}
+
+/// Declares a suite: `suite!(access_token_ttl: 60, scenario_a, scenario_b)` where each scenario is
+/// `async fn(&Fixture, &Browser) -> Outcome`.
+#[macro_export]
+macro_rules! suite {
+    (access_token_ttl: $ttl:expr, $($name:ident),* $(,)?) => {
+        fn dispatch<'a>(
+            name: &'a str,
+            f: &'a $crate::Fixture,
+            b: &'a $crate::Browser,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::Outcome> + 'a>> {
+            Box::pin(async move {
+                match name {
+                    $(stringify!($name) => $name(f, b).await,)*
+                    _ => Err(format!("unknown scenario {name}")),
+                }
+            })
+        }
+
+        fn main() -> std::process::ExitCode {
+            $crate::run_suite($ttl, &[$(stringify!($name)),*], dispatch)
+        }
+    };
 }

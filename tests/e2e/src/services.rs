@@ -17,9 +17,10 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::fail;
 
-/// The provider's and the app's fixed local addresses (DESIGN.md "Local ports").
+/// The provider's, the API's and the app's fixed local addresses (DESIGN.md "Local ports").
 pub const IDP: &str = "http://127.0.0.1:4000";
 pub const APP: &str = "http://127.0.0.1:8080";
+const API_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 4001);
 const CHROMEDRIVER_PORT: u16 = 4444;
 
 /// A child process killed (with its output kept in a log file) when dropped.
@@ -104,10 +105,56 @@ async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> 
     Ok(())
 }
 
+/// The demo API's answers so far, by status.
+type ApiCounts = Arc<Mutex<std::collections::BTreeMap<u16, u64>>>;
+
+async fn count_statuses(
+    State(counts): State<ApiCounts>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if let Ok(mut counts) = counts.lock() {
+        *counts.entry(response.status().as_u16()).or_default() += 1;
+    }
+    response
+}
+
+/// A running API: its task, and the signal that stops it (closing idle keep-alive connections too).
+struct RunningApi {
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Serves the real demo API (in this process, so a test can take it down and back up).
+async fn serve_api(counts: ApiCounts) -> Result<RunningApi, String> {
+    let settings = api::Settings {
+        issuer: format!("{IDP}/"),
+        audience: "https://api.leptos-pkce.test".into(),
+        app_origins: vec![APP.into()],
+        leeway: 0,
+        jwks_min_refetch: Duration::from_secs(30),
+    };
+    let app = api::routes::router(settings).layer(axum::middleware::from_fn_with_state(counts, count_statuses));
+    let addr: SocketAddr = API_ADDR.into();
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(RunningApi { task, stop })
+}
+
 /// Everything the scenarios share; dropping it stops every process it started.
 pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
     config: ConfigOverride,
+    api: Mutex<Option<RunningApi>>,
+    api_counts: ApiCounts,
     driver_url: String,
     _driver: Process,
     _idp: Process,
@@ -135,13 +182,16 @@ impl Fixture {
         let mut driver = spawn("chromedriver", driver_command, &logs.join("chromedriver.log"))?;
         let driver_url = format!("http://127.0.0.1:{CHROMEDRIVER_PORT}");
         let config = ConfigOverride::default();
+        let api_counts = ApiCounts::default();
+        let api = runtime.block_on(serve_api(api_counts.clone()))?;
         runtime.block_on(async {
             serve_app(dist, config.clone()).await?;
             wait_until_up(&mut idp, &format!("{IDP}/.well-known/openid-configuration"), Duration::from_secs(20))
                 .await?;
             wait_until_up(&mut driver, &format!("{driver_url}/status"), Duration::from_secs(20)).await
         })?;
-        Ok(Fixture { runtime, config, driver_url, _driver: driver, _idp: idp })
+        let api = Mutex::new(Some(api));
+        Ok(Fixture { runtime, config, api, api_counts, driver_url, _driver: driver, _idp: idp })
     }
 
     /// Serves `body` as `config.json` until [`Fixture::restore_config`].
@@ -149,6 +199,41 @@ impl Fixture {
         if let Ok(mut config) = self.config.lock() {
             *config = Some(body.to_owned());
         }
+    }
+
+    /// Serves the built `config.json` with some keys replaced (e.g. `leeway_seconds`).
+    pub fn override_config_keys(&self, changes: serde_json::Value) -> Result<(), String> {
+        let path = repo_root().join("dist/config.json");
+        let text = std::fs::read_to_string(path).map_err(fail("config.json"))?;
+        let mut config: serde_json::Value = serde_json::from_str(&text).map_err(fail("config.json"))?;
+        for (key, value) in changes.as_object().into_iter().flatten() {
+            config[key] = value.clone();
+        }
+        self.override_config(&config.to_string());
+        Ok(())
+    }
+
+    /// Takes the demo API down (its port then refuses connections).
+    pub async fn stop_api(&self) {
+        let running = self.api.lock().ok().and_then(|mut api| api.take());
+        if let Some(RunningApi { task, stop }) = running {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Brings the demo API back.
+    pub async fn start_api(&self) -> Result<(), String> {
+        let running = serve_api(self.api_counts.clone()).await?;
+        if let Ok(mut api) = self.api.lock() {
+            *api = Some(running);
+        }
+        Ok(())
+    }
+
+    /// How many answers the API gave with this status.
+    pub fn api_answers(&self, status: u16) -> u64 {
+        self.api_counts.lock().ok().and_then(|c| c.get(&status).copied()).unwrap_or(0)
     }
 
     /// Serves the built `config.json` again.

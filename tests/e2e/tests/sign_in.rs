@@ -1,11 +1,7 @@
 //! Sign-in end to end: real Chromium, the real local provider, the release build.
 
-use std::process::ExitCode;
-use std::sync::Arc;
-
 use e2e::services::APP;
 use e2e::{Browser, Fixture, Outcome, ensure};
-use libtest_mimic::{Arguments, Failed, Trial};
 
 const TX_PREFIX: &str = "leptos-pkce.tx.";
 /// What `memory` mode may keep in localStorage: no token, only these.
@@ -211,19 +207,8 @@ async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outco
     result
 }
 
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        const SCENARIOS: &[&str] = &[$(stringify!($name)),*];
-        async fn dispatch(name: &str, f: &Fixture, b: &Browser) -> Outcome {
-            match name {
-                $(stringify!($name) => $name(f, b).await,)*
-                _ => Err(format!("unknown scenario {name}")),
-            }
-        }
-    };
-}
-
-scenarios!(
+e2e::suite!(
+    access_token_ttl: 60,
     sign_in_shows_the_user_and_leaves_no_trace,
     the_profile_shows_the_id_token_claims,
     a_reload_stays_signed_in,
@@ -238,45 +223,3 @@ scenarios!(
     a_provider_error_with_markup_is_shown_as_text,
     a_broken_config_shows_a_config_error,
 );
-
-fn run(fixture: &Fixture, name: &str) -> Result<(), Failed> {
-    fixture
-        .runtime
-        .block_on(async {
-            let browser = Browser::open(fixture.driver_url()).await?;
-            let result = dispatch(name, fixture, &browser).await;
-            browser.close().await;
-            result
-        })
-        .map_err(Failed::from)
-}
-
-fn main() -> ExitCode {
-    let mut args = Arguments::from_args();
-    // One provider and fixed ports: scenarios run one after another.
-    args.test_threads = Some(1);
-    let fixture = if args.list {
-        None
-    } else {
-        match Fixture::start(60) {
-            Ok(fixture) => Some(Arc::new(fixture)),
-            Err(e) => {
-                eprintln!("end-to-end fixture failed to start: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    let trials = SCENARIOS
-        .iter()
-        .map(|name| {
-            let fixture = fixture.clone();
-            Trial::test(*name, move || match &fixture {
-                Some(fixture) => run(fixture, name),
-                None => Ok(()),
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(fixture);
-    conclusion.exit_code()
-}
