@@ -22,7 +22,12 @@ fn query() -> impl Strategy<Value = String> {
         prop::sample::select(vec!["code", "state", "error", "error_description", "iss"]).prop_map(str::to_owned),
         "[a-z_]{1,8}",
     ];
-    let value = prop_oneof!["[ -~]{0,40}", "%[0-9A-Fa-f]{2}[a-z]{0,3}", Just("s1".to_owned()), Just("https%3A%2F%2Fid.test%2F".into())];
+    let value = prop_oneof![
+        "[ -~]{0,40}",
+        "%[0-9A-Fa-f]{2}[a-z]{0,3}",
+        Just("s1".to_owned()),
+        Just("https%3A%2F%2Fid.test%2F".into())
+    ];
     prop::collection::vec((key, value), 0..8)
         .prop_map(|pairs| pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"))
 }
@@ -39,9 +44,23 @@ fn json_fragment() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         let key = prop_oneof![
-            Just("access_token"), Just("token_type"), Just("expires_in"), Just("id_token"), Just("refresh_token"),
-            Just("issuer"), Just("authorization_endpoint"), Just("token_endpoint"), Just("domain"), Just("client_id"),
-            Just("error"), Just("sub"), Just("aud"), Just("exp"), Just("iat"), Just("nonce"), Just("claims")
+            Just("access_token"),
+            Just("token_type"),
+            Just("expires_in"),
+            Just("id_token"),
+            Just("refresh_token"),
+            Just("issuer"),
+            Just("authorization_endpoint"),
+            Just("token_endpoint"),
+            Just("domain"),
+            Just("client_id"),
+            Just("error"),
+            Just("sub"),
+            Just("aud"),
+            Just("exp"),
+            Just("iat"),
+            Just("nonce"),
+            Just("claims")
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
@@ -54,7 +73,14 @@ fn json_fragment() -> impl Strategy<Value = String> {
 }
 
 fn transaction() -> Transaction {
-    Transaction { state: "s1".into(), verifier: "v".into(), nonce: "n".into(), return_to: "/".into(), created_at: 100, silent: false }
+    Transaction {
+        state: "s1".into(),
+        verifier: "v".into(),
+        nonce: "n".into(),
+        return_to: "/".into(),
+        created_at: 100,
+        silent: false,
+    }
 }
 
 proptest! {

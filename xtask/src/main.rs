@@ -1,6 +1,7 @@
 //! `cargo xtask dev` runs the app with the local provider; `cargo xtask test` runs every suite;
 //! `cargo xtask build` makes the release `dist/`; `cargo xtask size` reports its bytes. Each installs what is missing first.
 
+mod csp;
 mod install;
 mod run;
 mod size;

@@ -3,6 +3,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
+use crate::csp;
 use crate::install::{CHROMEDRIVER, WASM_TARGET, root, run};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
@@ -14,9 +15,17 @@ pub fn command(program: &str, args: &[&str]) -> Command {
     command
 }
 
-/// Builds the release app into `dist/`.
+/// Builds the release app into `dist/`, with its security headers (`_headers`, and a `<meta>`).
 pub fn build_release() -> Result<(), String> {
-    run(&mut command("trunk", &["build", "--release"]))
+    run(&mut command("trunk", &["build", "--release"]))?;
+    let dist = root().join("dist");
+    let read = |name: &str| std::fs::read_to_string(dist.join(name)).map_err(|e| format!("dist/{name}: {e}"));
+    let index = read("index.html")?;
+    let policy = csp::policy(&index, &read("config.json")?)?;
+    let write =
+        |name: &str, text: String| std::fs::write(dist.join(name), text).map_err(|e| format!("dist/{name}: {e}"));
+    write("_headers", csp::headers_file(&policy))?;
+    write("index.html", csp::with_meta(&index, &policy))
 }
 
 /// A background service that dies with xtask (Ctrl-C, or xtask killed) and is killed on drop.

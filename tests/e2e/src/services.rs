@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
@@ -91,12 +91,39 @@ async fn config_json(State(config): State<(ConfigOverride, PathBuf)>) -> Respons
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The headers of `dist/_headers` (Netlify format: `  Name: value` lines under `/*`).
+fn site_headers(dist: &Path) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+    let text = std::fs::read_to_string(dist.join("_headers")).map_err(fail("dist/_headers"))?;
+    text.lines()
+        .filter_map(|line| line.strip_prefix("  ")?.split_once(": "))
+        .map(|(name, value)| {
+            let name = HeaderName::try_from(name).map_err(fail("header name"))?;
+            Ok((name, HeaderValue::try_from(value).map_err(fail("header value"))?))
+        })
+        .collect()
+}
+
+async fn add_site_headers(
+    State(headers): State<Arc<Vec<(HeaderName, HeaderValue)>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    for (name, value) in headers.iter() {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
+}
+
+/// Serves `dist/` as a static host would: SPA fallback, and the build's security headers.
 async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> {
     let index = dist.join("index.html");
+    let headers = Arc::new(site_headers(&dist)?);
     let app = Router::new()
         .route("/config.json", get(config_json))
         .with_state((config, dist.join("config.json")))
-        .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)));
+        .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)))
+        .layer(axum::middleware::from_fn_with_state(headers, add_site_headers));
     let addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     tokio::spawn(async move {

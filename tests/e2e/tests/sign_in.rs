@@ -184,6 +184,36 @@ async fn a_provider_error_with_markup_is_shown_as_text(f: &Fixture, b: &Browser)
     refused_then_try_again(f, b, "provider_error", before, false).await
 }
 
+async fn the_security_policy_blocks_an_injected_inline_script(_f: &Fixture, b: &Browser) -> Outcome {
+    let response = reqwest::get(format!("{APP}/profile")).await.map_err(e2e::fail("GET /profile"))?;
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let policy = header("content-security-policy");
+    for directive in ["script-src 'self' 'wasm-unsafe-eval' 'sha256-", "object-src 'none'", "frame-ancestors 'none'"] {
+        ensure(policy.contains(directive), format!("the policy lacks {directive}: {policy}"))?;
+    }
+    ensure(header("referrer-policy") == "no-referrer", "Referrer-Policy")?;
+    // The app itself runs under the policy (every other scenario too).
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.script(
+        "window.__violations = [];
+         document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.effectiveDirective));
+         const s = document.createElement('script');
+         s.textContent = 'window.__injected = 1';
+         document.body.appendChild(s);
+         return true;",
+    )
+    .await?;
+    let violated = e2e::browser::wait_for("a CSP violation report", || async {
+        let v = b.script("return window.__violations;").await?;
+        if v.as_array().is_some_and(|a| !a.is_empty()) { Ok(Some(v)) } else { Err(format!("saw {v}")) }
+    })
+    .await?;
+    ensure(violated.to_string().contains("script-src"), format!("violations: {violated}"))?;
+    let injected = b.script("return window.__injected === undefined;").await?;
+    ensure(injected == serde_json::json!(true), "the injected inline script ran")
+}
+
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
     let cases = [
         ("{ not json", "config.json"),
@@ -221,5 +251,6 @@ e2e::suite!(
     signing_in_from_the_callback_page_comes_back_home,
     a_replayed_callback_is_refused,
     a_provider_error_with_markup_is_shown_as_text,
+    the_security_policy_blocks_an_injected_inline_script,
     a_broken_config_shows_a_config_error,
 );

@@ -1,0 +1,122 @@
+//! The static site's security headers: a strict Content Security Policy (with hashes of Trunk's
+//! inline loader) and `Referrer-Policy: no-referrer`, written next to the build.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+/// The `scheme://host[:port]` of an absolute URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
+}
+
+/// The contents of every inline `<script>` (one without `src`).
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else { break };
+        let Some(close) = after.find("</script>") else { break };
+        if !after[..open_end].contains("src=") && open_end < close {
+            scripts.push(&after[open_end + 1..close]);
+        }
+        rest = &after[close + "</script>".len()..];
+    }
+    scripts
+}
+
+/// CSP Level 3 §8.1: `'sha256-…'` of a script's exact text.
+fn hash_source(script: &str) -> String {
+    format!("'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes())))
+}
+
+/// The policy for this build: the app's own files, its inline loader, WebAssembly, and
+/// connections only to itself, the provider and the API.
+pub fn policy(index_html: &str, config_json: &str) -> Result<String, String> {
+    let config: serde_json::Value = serde_json::from_str(config_json).map_err(|e| format!("config.json: {e}"))?;
+    let domain = config["domain"].as_str().ok_or("config.json has no domain")?;
+    let issuer = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
+    let mut connect = vec!["'self'".to_owned()];
+    connect.extend(origin(&issuer));
+    connect.extend(config["api_base_url"].as_str().and_then(origin));
+    connect.dedup();
+    let mut script = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
+    script.extend(inline_scripts(index_html).into_iter().map(hash_source));
+    Ok(format!(
+        "default-src 'none'; script-src {}; style-src 'self'; img-src 'self'; connect-src {}; \
+         base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'",
+        script.join(" "),
+        connect.join(" ")
+    ))
+}
+
+/// The headers every response of the site should carry.
+pub fn headers(policy: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Security-Policy", policy.to_owned()),
+        ("Referrer-Policy", "no-referrer".to_owned()),
+        ("X-Content-Type-Options", "nosniff".to_owned()),
+        ("Cross-Origin-Opener-Policy", "same-origin".to_owned()),
+    ]
+}
+
+/// `_headers` (Netlify, Cloudflare Pages): the headers for every path.
+pub fn headers_file(policy: &str) -> String {
+    let mut out = String::from("/*\n");
+    for (name, value) in headers(policy) {
+        out.push_str(&format!("  {name}: {value}\n"));
+    }
+    out
+}
+
+/// Adds the policy as a `<meta>` for hosts that cannot send headers (`frame-ancestors` is
+/// ignored there, CSP3 §6.1.3, so it is left out).
+pub fn with_meta(index_html: &str, policy: &str) -> String {
+    let meta_policy = policy.replace("; frame-ancestors 'none'", "");
+    let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{meta_policy}\" />");
+    match index_html.find("<meta charset=\"utf-8\" />") {
+        Some(at) => {
+            let end = at + "<meta charset=\"utf-8\" />".len();
+            format!("{}\n    {meta}{}", &index_html[..end], &index_html[end..])
+        }
+        None => index_html.replacen("<head>", &format!("<head>\n    {meta}"), 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HTML: &str = "<html><head><script type=\"module\">import init from '/a.js';</script>\
+        <script src=\"/b.js\"></script><script>x()</script></head></html>";
+    const CONFIG: &str = r#"{"domain":"tenant.eu.auth0.com","api_base_url":"https://api.example.com/v1"}"#;
+
+    #[test]
+    fn inline_scripts_are_found_and_hashed() {
+        assert_eq!(inline_scripts(HTML), vec!["import init from '/a.js';", "x()"]);
+        // `echo -n 'x()' | openssl dgst -sha256 -binary | base64`
+        assert_eq!(hash_source("x()"), "'sha256-D6IGS8VMvCoyaR/l0h9tERrBTATY01CoPS7l6xDv0kI='");
+    }
+
+    #[test]
+    fn the_policy_is_strict() {
+        let policy = policy(HTML, CONFIG).unwrap();
+        assert!(policy.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        assert!(policy.contains("connect-src 'self' https://tenant.eu.auth0.com https://api.example.com;"));
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(policy.contains(directive), "{directive}");
+        }
+        assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn the_meta_copy_leaves_out_frame_ancestors() {
+        let html = with_meta("<html><head></head></html>", &policy(HTML, CONFIG).unwrap());
+        assert!(html.contains("http-equiv=\"Content-Security-Policy\""));
+        assert!(!html.contains("frame-ancestors"));
+        assert!(headers_file("p").contains("  Referrer-Policy: no-referrer\n"));
+    }
+}
