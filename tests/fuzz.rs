@@ -86,12 +86,12 @@ fn transaction() -> Transaction {
 proptest! {
     #[test]
     fn callbacks_never_panic_and_a_code_needs_the_right_state(q in query(), required in any::<bool>()) {
-        if let Ok(params) = parse_callback(&q) {
-            if let Ok(code) = check_callback(&params, Some(&transaction()), ISSUER, required, 200) {
-                prop_assert_eq!(params.state.as_deref(), Some("s1"));
-                prop_assert!(params.error.is_none());
-                prop_assert!(!code.is_empty());
-            }
+        if let Ok(params) = parse_callback(&q)
+            && let Ok(code) = check_callback(&params, Some(&transaction()), ISSUER, required, 200)
+        {
+            prop_assert_eq!(params.state.as_deref(), Some("s1"));
+            prop_assert!(params.error.is_none());
+            prop_assert!(!code.is_empty());
         }
     }
 
