@@ -115,3 +115,49 @@ async fn a_tab_with_tokens_answers_a_request() {
         other => panic!("expected tokens, got {other:?}"),
     }
 }
+
+mod signatures {
+    use leptos_pkce::auth::browser::webcrypto;
+    use leptos_pkce::auth::jws::{parse_jwks, select_key, signed_parts};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const JWKS: &str = include_str!("../api/tests/fixtures/jwks.json");
+    const TOKENS: &str = include_str!("../api/tests/fixtures/signed-tokens.json");
+
+    fn token(name: &str) -> String {
+        let tokens: serde_json::Value = serde_json::from_str(TOKENS).unwrap();
+        tokens[name].as_str().unwrap().to_owned()
+    }
+
+    async fn verifies(jwt: &str) -> bool {
+        let parts = signed_parts(jwt).unwrap();
+        let keys = parse_jwks(JWKS).unwrap();
+        let key = select_key(&keys, parts.kid.as_deref(), parts.alg).unwrap();
+        webcrypto::verify(parts.alg, key, parts.signing_input.as_bytes(), &parts.signature).await.unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn rs256_and_es256_signatures_verify() {
+        assert!(verifies(&token("rs256")).await);
+        assert!(verifies(&token("es256")).await);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_signature_by_another_key_fails() {
+        assert!(!verifies(&token("rs256_other_key")).await);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_tampered_payload_fails() {
+        for name in ["rs256", "es256"] {
+            let jwt = token(name);
+            let mut parts: Vec<&str> = jwt.split('.').collect();
+            let forged = base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                r#"{"iss":"https://id.test/","sub":"mallory"}"#,
+            );
+            parts[1] = &forged;
+            assert!(!verifies(&parts.join(".")).await, "{name}");
+        }
+    }
+}

@@ -3,17 +3,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures::future::join;
 use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
+use super::browser::webcrypto;
 use super::browser::{http, location, now, random};
 use super::callback::{check_callback, is_authorization_response, needs_interaction, parse_callback};
 use super::config::{Config, TokenStorage, parse_config};
-use super::discovery::{CachedDiscovery, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
+use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
+use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::session::{TokenSet, finish_login, finish_refresh, parse_token_set};
 use super::token::{authorization_code_body, refresh_body, revocation_body};
 
@@ -21,8 +24,8 @@ use super::token::{authorization_code_body, refresh_body, revocation_body};
 const TAB_ANSWER_MS: i32 = 300;
 /// The Web Lock every refresh takes, in every tab.
 const REFRESH_LOCK: &str = "leptos-pkce.refresh";
-/// In `memory` mode, how long a refresh keeps the lock after telling the other tabs, so that
-/// the next tab to take it has received the rotated refresh token.
+/// How long a refresh keeps the lock after telling the other tabs, so that the next tab to take
+/// it has received the rotated refresh token (over the tab channel; storage can lag).
 const HANDOVER_MS: i32 = 50;
 /// After a refresh fails for a passing reason, how long before trying again, in seconds.
 const REFRESH_BACKOFF: u64 = 5;
@@ -82,22 +85,30 @@ async fn load_config() -> Result<Config, AuthError> {
     parse_config(&response.body, &location::origin())
 }
 
+/// A fresh cached copy of the document from `source`, kept under `key` (to be parsed again).
+fn cached(key: &str, source: &str) -> Option<String> {
+    let json = storage::get(Area::Local, key)?;
+    let cached: CachedDocument = serde_json::from_str(&json).ok()?;
+    cached.fresh_body(source, now()).map(str::to_owned)
+}
+
+/// Keeps a provider document for [`cached`]; a full or disabled storage only costs a fetch later.
+fn cache(key: &str, source: &str, body: String) {
+    let document = CachedDocument { source: source.to_owned(), fetched_at: now(), body };
+    if let Ok(json) = serde_json::to_string(&document) {
+        let _ = storage::set(Area::Local, key, &json);
+    }
+}
+
 /// The provider's endpoints: a fresh cached copy, else discovery, else Auth0's fixed paths.
 async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
-    let now = now();
-    let cached = storage::get(Area::Local, storage::DISCOVERY)
-        .and_then(|json| serde_json::from_str::<CachedDiscovery>(&json).ok())
-        .and_then(|c| c.endpoints(issuer, now));
-    if let Some(endpoints) = cached {
+    if let Some(endpoints) = cached(storage::DISCOVERY, issuer).and_then(|body| parse_discovery(issuer, &body).ok()) {
         return Ok(endpoints);
     }
     match http::get(&discovery_url(issuer)).await {
         Ok(response) if response.status == 200 => {
             let endpoints = parse_discovery(issuer, &response.body)?;
-            let cache = CachedDiscovery { issuer: issuer.to_owned(), fetched_at: now, body: response.body };
-            if let Ok(json) = serde_json::to_string(&cache) {
-                let _ = storage::set(Area::Local, storage::DISCOVERY, &json);
-            }
+            cache(storage::DISCOVERY, issuer, response.body);
             Ok(endpoints)
         }
         _ => Ok(auth0_endpoints(issuer)),
@@ -202,8 +213,45 @@ impl AuthClient {
         let transaction = transaction.ok_or(AuthError::StateMismatch)?;
         let body =
             authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
-        let response = http::post_form(&self.endpoints.token, &body).await?;
-        finish_login(&self.config, &transaction.nonce, response.status, &response.body, now())
+        // The keys are fetched (when not cached) during the token request: no extra round trip.
+        let (response, keys) = join(http::post_form(&self.endpoints.token, &body), self.signing_keys(false)).await;
+        let response = response?;
+        let tokens = finish_login(&self.config, &transaction.nonce, response.status, &response.body, now())?;
+        self.check_signature(&tokens.id_token, keys).await?;
+        Ok(tokens)
+    }
+
+    /// The provider's signing keys: a fresh cached copy unless `refetch`, else the JWKS itself.
+    async fn signing_keys(&self, refetch: bool) -> Result<Vec<Jwk>, AuthError> {
+        let no_jwks = || AuthError::IdTokenSignature("the provider publishes no JWKS".into());
+        let uri = self.endpoints.jwks_uri.as_deref().ok_or_else(no_jwks)?;
+        if !refetch && let Some(keys) = cached(storage::JWKS, uri).and_then(|body| parse_jwks(&body).ok()) {
+            return Ok(keys);
+        }
+        let response = http::get(uri).await?;
+        if response.status != 200 {
+            return Err(AuthError::IdTokenSignature(format!("the JWKS answered HTTP {}", response.status)));
+        }
+        let keys = parse_jwks(&response.body)?;
+        cache(storage::JWKS, uri, response.body);
+        Ok(keys)
+    }
+
+    /// OIDC Core §3.1.3.7 item 6, RFC 7515 §5.2: the ID token is signed by one of the provider's
+    /// keys; an unknown `kid` (a rotated key) gets one more look at the JWKS.
+    async fn check_signature(&self, id_token: &str, keys: Result<Vec<Jwk>, AuthError>) -> Result<(), AuthError> {
+        let parts = signed_parts(id_token)?;
+        let kid = parts.kid.as_deref();
+        let mut key = keys.ok().and_then(|keys| select_key(&keys, kid, parts.alg).cloned());
+        if key.is_none() {
+            key = select_key(&self.signing_keys(true).await?, kid, parts.alg).cloned();
+        }
+        let key = key.ok_or_else(|| AuthError::IdTokenSignature("no key of the provider matches it".into()))?;
+        if webcrypto::verify(parts.alg, &key, parts.signing_input.as_bytes(), &parts.signature).await? {
+            Ok(())
+        } else {
+            Err(AuthError::IdTokenSignature("it does not verify with the provider's key".into()))
+        }
     }
 
     /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
@@ -278,11 +326,18 @@ impl AuthClient {
         tokens
     }
 
-    /// The freshest token set: in `local` mode from storage (another tab may have refreshed).
+    /// The freshest token set: in `local` mode the newer of storage and what the tab channel
+    /// delivered (Chrome propagates localStorage writes to other tabs asynchronously, so storage
+    /// alone can lag behind a refresh that another tab just finished).
     fn reread(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Local {
             let stored = storage::get(Area::Local, storage::TOKENS).and_then(|json| parse_token_set(&json).ok());
-            self.shared.tokens.replace(stored);
+            let mine = self.shared.tokens.borrow().clone();
+            let newest = match (stored, mine) {
+                (Some(stored), Some(mine)) => Some(if stored.expires_at >= mine.expires_at { stored } else { mine }),
+                (stored, mine) => stored.or(mine),
+            };
+            self.shared.tokens.replace(newest);
         }
         self.tokens()
     }
@@ -316,18 +371,22 @@ impl AuthClient {
             }
             let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
             let body = refresh_body(&self.config.client_id, &refresh_token);
-            let result = match http::post_form(&self.endpoints.token, &body).await {
+            let mut result = match http::post_form(&self.endpoints.token, &body).await {
                 Ok(response) => finish_refresh(&self.config, &current, response.status, &response.body, now()),
                 Err(error) => Err(error),
             };
+            if let Ok(next) = &result
+                && next.id_token != current.id_token
+                && let Err(error) = self.check_signature(&next.id_token, self.signing_keys(false).await).await
+            {
+                result = Err(error);
+            }
             match result {
                 Ok(next) => {
                     let access_token = next.access_token.clone();
                     self.adopt(next);
                     self.shared.notify();
-                    if self.config.token_storage == TokenStorage::Memory {
-                        sleep(HANDOVER_MS).await;
-                    }
+                    sleep(HANDOVER_MS).await;
                     Ok(access_token)
                 }
                 // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.

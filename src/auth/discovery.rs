@@ -90,23 +90,23 @@ pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError>
     })
 }
 
-/// How long a cached discovery document is used before it is fetched again, in seconds.
-pub const DISCOVERY_MAX_AGE: u64 = 3600;
+/// How long a cached provider document (discovery, JWKS) is used before it is fetched again.
+pub const CACHE_MAX_AGE: u64 = 3600;
 
-/// A discovery document kept in storage, so start-up skips the fetch while it is fresh.
+/// A provider document kept in storage, so start-up and the callback skip the fetch while fresh.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CachedDiscovery {
-    pub issuer: String,
+pub struct CachedDocument {
+    /// Where it came from (the issuer, or the JWKS URI).
+    pub source: String,
     pub fetched_at: u64,
     pub body: String,
 }
 
-impl CachedDiscovery {
-    /// The endpoints, if this copy is for `issuer`, fresh at `now`, and still valid.
-    pub fn endpoints(&self, issuer: &str, now: u64) -> Option<Endpoints> {
-        let fresh =
-            self.issuer == issuer && now.saturating_sub(self.fetched_at) <= DISCOVERY_MAX_AGE && self.fetched_at <= now;
-        fresh.then(|| parse_discovery(issuer, &self.body).ok()).flatten()
+impl CachedDocument {
+    /// The body, if this copy is of `source` and fresh at `now`; parse (and so check) it again.
+    pub fn fresh_body(&self, source: &str, now: u64) -> Option<&str> {
+        let fresh = self.source == source && self.fetched_at <= now && now - self.fetched_at <= CACHE_MAX_AGE;
+        fresh.then_some(self.body.as_str())
     }
 }
 
@@ -182,13 +182,14 @@ mod tests {
 
     #[test]
     fn cached_documents_expire_and_are_revalidated() {
-        let cached = CachedDiscovery { issuer: ISSUER.into(), fetched_at: 1000, body: document(ISSUER, "") };
-        assert!(cached.endpoints(ISSUER, 1000 + DISCOVERY_MAX_AGE).is_some());
-        assert!(cached.endpoints(ISSUER, 1001 + DISCOVERY_MAX_AGE).is_none());
-        assert!(cached.endpoints(ISSUER, 999).is_none(), "from the future");
-        assert!(cached.endpoints("https://other.test/", 1000).is_none());
-        let tampered = CachedDiscovery { body: document("https://evil.test/", ""), ..cached };
-        assert!(tampered.endpoints(ISSUER, 1000).is_none());
+        let cached = CachedDocument { source: ISSUER.into(), fetched_at: 1000, body: document(ISSUER, "") };
+        assert!(cached.fresh_body(ISSUER, 1000 + CACHE_MAX_AGE).is_some());
+        assert!(cached.fresh_body(ISSUER, 1001 + CACHE_MAX_AGE).is_none());
+        assert!(cached.fresh_body(ISSUER, 999).is_none(), "from the future");
+        assert!(cached.fresh_body("https://other.test/", 1000).is_none());
+        let tampered = CachedDocument { body: document("https://evil.test/", ""), ..cached };
+        let body = tampered.fresh_body(ISSUER, 1000).unwrap();
+        assert!(parse_discovery(ISSUER, body).is_err(), "a tampered copy fails the issuer check again");
     }
 
     #[test]

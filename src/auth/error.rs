@@ -27,6 +27,8 @@ pub enum AuthError {
     TokenResponse(String),
     /// The ID token is not a well-formed JWT.
     IdTokenMalformed(String),
+    /// The ID token's signature is missing, not allowed, or does not verify.
+    IdTokenSignature(String),
     /// One of the ID token's claims failed its check.
     IdTokenClaim { claim: &'static str, reason: String },
     /// A request could not reach the server.
@@ -54,6 +56,7 @@ impl AuthError {
             AuthError::Provider { .. } => "provider_error",
             AuthError::TokenResponse(_) => "token_response",
             AuthError::IdTokenMalformed(_) => "id_token_malformed",
+            AuthError::IdTokenSignature(_) => "id_token_signature",
             AuthError::IdTokenClaim { .. } => "id_token_claim",
             AuthError::Network(_) => "network",
             AuthError::Storage(_) => "storage",
@@ -81,6 +84,7 @@ impl AuthError {
             },
             AuthError::TokenResponse(m) => format!("the token endpoint's answer is unusable: {m}"),
             AuthError::IdTokenMalformed(m) => format!("the ID token is malformed: {m}"),
+            AuthError::IdTokenSignature(m) => format!("the ID token's signature is not valid: {m}"),
             AuthError::IdTokenClaim { claim, reason } => {
                 format!("the ID token's `{claim}` claim is wrong: {reason}")
             }

@@ -6,6 +6,7 @@ pub mod location;
 pub mod lock;
 pub mod random;
 pub mod storage;
+pub mod webcrypto;
 
 use wasm_bindgen::JsValue;
 

@@ -14,6 +14,8 @@ pub const SIGNED_IN_MARKER: &str = "leptos-pkce.signed-in";
 pub const TOKENS: &str = "leptos-pkce.tokens";
 /// The cached discovery document.
 pub const DISCOVERY: &str = "leptos-pkce.discovery";
+/// The cached JWKS (public keys).
+pub const JWKS: &str = "leptos-pkce.jwks";
 
 /// Which Web Storage area.
 #[derive(Clone, Copy)]

@@ -119,7 +119,18 @@ async fn two_tabs_share_the_refresh(f: &Fixture, b: &Browser, storage: &str) -> 
             let click = click_script("private");
             b.script(&format!("setTimeout(() => {{ {click} }}, {at} - Date.now()); return true;")).await?;
         }
-        wait_api_answers(f, 200, ok + 2).await?;
+        if let Err(e) = wait_api_answers(f, 200, ok + 2).await {
+            let mut seen = Vec::new();
+            for tab in [&first, &second] {
+                b.switch_to(tab.clone()).await?;
+                seen.push(b.text("api-result").await?.unwrap_or_default());
+            }
+            let (unauthorized, failed) = (f.api_answers(401), f.api_answers(500));
+            let (refreshed, refused) = (refreshes(f).await? - before, grant_errors(f).await? - errors);
+            return Err(format!(
+                "{e}; tabs show {seen:?}; API 401s {unauthorized}, 500s {failed}; refreshes {refreshed}, refused grants {refused}"
+            ));
+        }
     }
     for tab in [first, second] {
         b.switch_to(tab).await?;

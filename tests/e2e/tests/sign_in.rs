@@ -5,7 +5,7 @@ use e2e::{Browser, Fixture, Outcome, ensure};
 
 const TX_PREFIX: &str = "leptos-pkce.tx.";
 /// What `memory` mode may keep in localStorage: no token, only these.
-const ALLOWED_LOCAL_KEYS: [&str; 2] = ["leptos-pkce.discovery", "leptos-pkce.signed-in"];
+const ALLOWED_LOCAL_KEYS: [&str; 3] = ["leptos-pkce.discovery", "leptos-pkce.jwks", "leptos-pkce.signed-in"];
 
 async fn code_exchanges(f: &Fixture) -> Result<u64, String> {
     Ok(f.provider_stats().await?["authorization_code"].as_u64().unwrap_or(u64::MAX))

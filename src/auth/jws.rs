@@ -1,0 +1,184 @@
+//! JWS signatures (RFC 7515): what is signed, with which algorithm, and which JWKS key checks it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use super::error::AuthError;
+
+/// The algorithms accepted (RFC 8725 §3.1: an allow-list; never `none`, never HS*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigningAlg {
+    Rs256,
+    Es256,
+}
+
+/// A compact JWS split for verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedParts<'a> {
+    pub alg: SigningAlg,
+    pub kid: Option<String>,
+    /// RFC 7515 §5.2: `BASE64URL(header) || '.' || BASE64URL(payload)`.
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+fn bad(why: &str) -> AuthError {
+    AuthError::IdTokenSignature(why.to_owned())
+}
+
+/// Splits a compact JWS and checks its algorithm against the allow-list.
+pub fn signed_parts(jwt: &str) -> Result<SignedParts<'_>, AuthError> {
+    let (signing_input, signature) = jwt.rsplit_once('.').ok_or_else(|| bad("not a compact JWS"))?;
+    let header = signing_input.split('.').next().unwrap_or_default();
+    let header: Header = URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| bad("unreadable header"))?;
+    let alg = match header.alg.as_str() {
+        "RS256" => SigningAlg::Rs256,
+        "ES256" => SigningAlg::Es256,
+        _ => return Err(bad("algorithm not accepted (RS256 or ES256 only)")),
+    };
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| bad("the signature is not base64url"))?;
+    // RFC 7518 §3.4: an ES256 signature is R || S, 32 bytes each.
+    if alg == SigningAlg::Es256 && signature.len() != 64 {
+        return Err(bad("an ES256 signature is 64 bytes"));
+    }
+    Ok(SignedParts { alg, kid: header.kid, signing_input, signature })
+}
+
+/// A public key from a JWKS (RFC 7517 §4), with the members WebCrypto needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default, skip_serializing)]
+    pub kid: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub alg: Option<String>,
+    #[serde(default, rename = "use", skip_serializing)]
+    pub key_use: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<serde_json::Value>,
+}
+
+/// Parses a JWKS; keys this client cannot read are skipped.
+pub fn parse_jwks(body: &str) -> Result<Vec<Jwk>, AuthError> {
+    let set: JwkSet = serde_json::from_str(body).map_err(|_| bad("the provider's JWKS is unreadable"))?;
+    Ok(set.keys.into_iter().filter_map(|k| serde_json::from_value(k).ok()).collect())
+}
+
+impl Jwk {
+    /// RFC 7517 §4: whether this key may check a signature made with `alg`.
+    fn fits(&self, alg: SigningAlg) -> bool {
+        let (kty, name) = match alg {
+            SigningAlg::Rs256 => ("RSA", "RS256"),
+            SigningAlg::Es256 => ("EC", "ES256"),
+        };
+        let curve_ok = alg != SigningAlg::Es256 || self.crv.as_deref() == Some("P-256");
+        self.kty == kty
+            && curve_ok
+            && self.key_use.as_deref().is_none_or(|u| u == "sig")
+            && self.alg.as_deref().is_none_or(|a| a == name)
+    }
+}
+
+/// The key that checks a signature: the one with the token's `kid`, or the only fitting key.
+pub fn select_key<'a>(keys: &'a [Jwk], kid: Option<&str>, alg: SigningAlg) -> Option<&'a Jwk> {
+    let mut fitting = keys.iter().filter(|k| k.fits(alg));
+    match kid {
+        Some(kid) => fitting.find(|k| k.kid.as_deref() == Some(kid)),
+        None => {
+            let only = fitting.next()?;
+            fitting.next().is_none().then_some(only)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(header: serde_json::Value, signature: &[u8]) -> String {
+        format!("{}.e30.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    const JWKS: &str = r#"{"keys":[
+        {"kty":"RSA","kid":"r1","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"},
+        {"kty":"RSA","kid":"enc","use":"enc","n":"AQAB","e":"AQAB"},
+        {"kty":"EC","kid":"e1","crv":"P-256","x":"AA","y":"AA"},
+        {"kty":"EC","kid":"e384","crv":"P-384","x":"AA","y":"AA"},
+        {"kty":"oct","kid":"secret","k":"c2VjcmV0"},
+        {"nonsense":true}
+    ]}"#;
+
+    #[test]
+    fn parts_of_a_signed_token() {
+        let jwt = token(json!({"alg": "RS256", "kid": "r1"}), b"sig");
+        let parts = signed_parts(&jwt).unwrap();
+        assert_eq!(
+            (parts.alg, parts.kid.as_deref(), parts.signature.as_slice()),
+            (SigningAlg::Rs256, Some("r1"), &b"sig"[..])
+        );
+        assert_eq!(parts.signing_input, jwt.rsplit_once('.').unwrap().0);
+    }
+
+    #[test]
+    fn only_rs256_and_es256_are_accepted() {
+        for alg in ["none", "HS256", "RS512", "PS256", "ES384", "EdDSA"] {
+            let err = signed_parts(&token(json!({"alg": alg}), b"sig")).unwrap_err();
+            assert_eq!(err.code(), "id_token_signature", "{alg}");
+        }
+        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 63])).is_err());
+        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 64])).is_ok());
+        assert!(signed_parts("no-dots").is_err());
+        assert!(signed_parts("!!.e30.sig").is_err());
+    }
+
+    #[test]
+    fn keys_are_chosen_by_kid_type_use_and_curve() {
+        let keys = parse_jwks(JWKS).unwrap();
+        assert_eq!(keys.len(), 5, "the unreadable entry is skipped");
+        assert_eq!(select_key(&keys, Some("r1"), SigningAlg::Rs256).and_then(|k| k.kid.as_deref()), Some("r1"));
+        assert_eq!(select_key(&keys, Some("e1"), SigningAlg::Es256).and_then(|k| k.kid.as_deref()), Some("e1"));
+        assert!(select_key(&keys, Some("r1"), SigningAlg::Es256).is_none(), "wrong key type");
+        assert!(select_key(&keys, Some("enc"), SigningAlg::Rs256).is_none(), "an encryption key");
+        assert!(select_key(&keys, Some("e384"), SigningAlg::Es256).is_none(), "wrong curve");
+        assert!(select_key(&keys, Some("secret"), SigningAlg::Rs256).is_none(), "a symmetric key");
+        assert!(select_key(&keys, Some("gone"), SigningAlg::Rs256).is_none());
+        assert_eq!(
+            select_key(&keys, None, SigningAlg::Rs256).and_then(|k| k.kid.as_deref()),
+            Some("r1"),
+            "the only fit"
+        );
+        assert!(parse_jwks("<html>").is_err());
+    }
+
+    #[test]
+    fn webcrypto_gets_only_the_key_material() {
+        let keys = parse_jwks(JWKS).unwrap();
+        let json = serde_json::to_value(&keys[0]).unwrap();
+        assert_eq!(json, json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"}));
+    }
+}
