@@ -166,20 +166,23 @@ impl AuthClient {
 
     /// Works out the signed-in state at page load: a callback, other tabs, storage or the provider.
     pub async fn start(&self) -> Outcome {
-        storage::sweep_transactions(now());
         let here = format!("{}{}", location::origin(), location::pathname());
-        if here == self.config.redirect_uri {
-            let params = parse_callback(&location::search());
-            if params.as_ref().map_or(true, is_authorization_response) {
-                return self.finish_callback(params).await;
+        let params = (here == self.config.redirect_uri).then(|| parse_callback(&location::search()));
+        let outcome = match params {
+            Some(params) if params.as_ref().map_or(true, is_authorization_response) => {
+                self.finish_callback(params).await
             }
-        }
-        self.restore().await
+            _ => self.restore().await,
+        };
+        // After the callback, so that a slow login reads as `login_expired`, not as unknown.
+        storage::sweep_transactions(now());
+        outcome
     }
 
     async fn finish_callback(&self, params: Result<super::callback::CallbackParams, AuthError>) -> Outcome {
         // Take the transaction first (single use), then clean the address bar of `code` and `state`.
         let transaction = params.as_ref().ok().and_then(|p| p.state.as_deref()).and_then(storage::take_transaction);
+        storage::drop_transactions();
         location::replace_url(&location::pathname());
         let silent = transaction.as_ref().is_some_and(|t| t.silent);
         let go_to = transaction.as_ref().map(|t| t.return_to.clone());

@@ -85,3 +85,8 @@ pub fn sweep_transactions(now: u64) {
         }
     }
 }
+
+/// Deletes every pending transaction of this tab (a callback, good or bad, ends this tab's login).
+pub fn drop_transactions() {
+    sweep_transactions(u64::MAX);
+}

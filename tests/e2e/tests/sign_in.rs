@@ -214,6 +214,123 @@ async fn the_security_policy_blocks_an_injected_inline_script(_f: &Fixture, b: &
     ensure(injected == serde_json::json!(true), "the injected inline script ran")
 }
 
+/// Seeds a pending login transaction as the app writes one (state `state`, made `age` seconds ago).
+async fn seed_transaction(b: &Browser, state: &str, age: u64) -> Outcome {
+    let js = format!(
+        "sessionStorage.setItem('{TX_PREFIX}{state}', JSON.stringify({{state: '{state}', verifier: 'v'.repeat(43),
+           nonce: 'n', return_to: '/', created_at: Math.floor(Date.now() / 1000) - {age}, silent: false}})); return true;"
+    );
+    b.script(&js).await.map(drop)
+}
+
+/// One hostile callback: the query after `/callback?`, and the error code it must end in.
+struct HostileCallback {
+    name: &'static str,
+    query: String,
+    code: &'static str,
+    /// Whether the token endpoint is (rightly) reached before the failure.
+    reaches_provider: bool,
+}
+
+fn hostile_callbacks() -> Vec<HostileCallback> {
+    let iss = "iss=http%3A%2F%2F127.0.0.1%3A4000%2F";
+    let case = |name, query: String, code| HostileCallback { name, query, code, reaches_provider: false };
+    vec![
+        case("state missing", format!("code=abc&{iss}"), "state_missing"),
+        case("state unknown", format!("code=abc&state=forged&{iss}"), "state_mismatch"),
+        case("code missing", format!("state=S&{iss}"), "code_missing"),
+        case("code empty", format!("code=&state=S&{iss}"), "code_missing"),
+        case("iss of another issuer", "code=abc&state=S&iss=http%3A%2F%2Fevil.test%2F".into(), "iss_mismatch"),
+        case("iss without trailing slash", "code=abc&state=S&iss=http%3A%2F%2F127.0.0.1%3A4000".into(), "iss_mismatch"),
+        case("iss missing though advertised", "code=abc&state=S".into(), "iss_mismatch"),
+        case("code twice", format!("code=a&code=b&state=S&{iss}"), "callback_invalid"),
+        case("state twice", format!("code=a&state=S&state=S&{iss}"), "callback_invalid"),
+        case("oversized code", format!("code={}&state=S&{iss}", "a".repeat(5000)), "callback_invalid"),
+        case("error beside a code", format!("code=abc&error=access_denied&state=S&{iss}"), "provider_error"),
+        case(
+            "login_required outside a silent sign-in",
+            format!("error=login_required&state=S&{iss}"),
+            "provider_error",
+        ),
+        HostileCallback {
+            name: "a code the provider never issued",
+            query: format!("code=forged-code&state=S&{iss}"),
+            code: "provider_error",
+            reaches_provider: true,
+        },
+    ]
+}
+
+async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b: &Browser) -> Outcome {
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    for case in hostile_callbacks() {
+        let result: Outcome = async {
+            seed_transaction(b, "S", 0).await?;
+            let (exchanges, refused) = (code_exchanges(f).await?, f.provider_stats().await?["errors"].as_u64());
+            b.goto(&format!("/callback?{}", case.query)).await?;
+            let error = b.wait_present("auth-error").await?;
+            ensure(error.starts_with(&format!("{}:", case.code)), format!("auth-error says {error:?}"))?;
+            b.wait_text("auth-status", "signed-out").await?;
+            b.wait_present("try-again").await?;
+            nothing_stored(b).await?;
+            ensure(code_exchanges(f).await? == exchanges, "no tokens may be issued")?;
+            let reached = f.provider_stats().await?["errors"].as_u64() != refused;
+            ensure(reached == case.reaches_provider, format!("token endpoint reached: {reached}"))?;
+            ensure(!b.url().await?.contains("code="), "the address bar still shows the callback")
+        }
+        .await;
+        result.map_err(|e| format!("{}: {e}", case.name))?;
+        // Whatever the outcome, the transaction was single use.
+        let left = b.script(&format!("return sessionStorage.getItem('{TX_PREFIX}S');")).await?;
+        ensure(
+            left.is_null() || case.code == "state_missing" || case.query.contains("state=forged"),
+            format!("{}: the transaction outlived its callback", case.name),
+        )?;
+        b.script(&format!("sessionStorage.removeItem('{TX_PREFIX}S'); return true;")).await?;
+    }
+    b.click("try-again").await?;
+    b.sign_in_at_provider("ada").await?;
+    b.wait_text("auth-status", "signed-in").await
+}
+
+async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Browser) -> Outcome {
+    let iss = "iss=http%3A%2F%2F127.0.0.1%3A4000%2F";
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    let before = code_exchanges(f).await?;
+    // Older than the ten minutes a login may take.
+    seed_transaction(b, "old", 601).await?;
+    b.goto(&format!("/callback?code=abc&state=old&{iss}")).await?;
+    ensure(b.wait_present("auth-error").await?.starts_with("login_expired:"), "a stale transaction")?;
+    // Tampered: not the app's JSON.
+    b.script(&format!("sessionStorage.setItem('{TX_PREFIX}bad', '{{\"state\":1}}'); return true;")).await?;
+    b.goto(&format!("/callback?code=abc&state=bad&{iss}")).await?;
+    ensure(b.wait_present("auth-error").await?.starts_with("state_mismatch:"), "a tampered transaction")?;
+    // Storage cleared between the redirect and the callback.
+    seed_transaction(b, "gone", 0).await?;
+    b.script("sessionStorage.clear(); return true;").await?;
+    b.goto(&format!("/callback?code=abc&state=gone&{iss}")).await?;
+    ensure(b.wait_present("auth-error").await?.starts_with("state_mismatch:"), "cleared storage")?;
+    nothing_stored(b).await?;
+    ensure(code_exchanges(f).await? == before, "no tokens may be issued")?;
+    // Tampered tokens in `local` storage are dropped, not used.
+    b.script("localStorage.setItem('leptos-pkce.tokens', '{\"access_token\":7}'); localStorage.setItem('leptos-pkce.signed-in', '1'); return true;").await?;
+    f.override_config_keys(serde_json::json!({"token_storage": "local"}))?;
+    let outcome: Outcome = async {
+        b.goto("/").await?;
+        // Dropped, then one silent attempt: this browser has no provider session, so signed out.
+        b.wait_text("auth-status", "signed-out").await?;
+        b.wait_url(&format!("{APP}/")).await?;
+        ensure(b.text("auth-error").await?.is_none(), "tampered storage is not the person's error")?;
+        let stored = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
+        ensure(stored.is_null(), "the tampered tokens were kept")
+    }
+    .await;
+    f.restore_config();
+    outcome
+}
+
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
     let cases = [
         ("{ not json", "config.json"),
@@ -252,5 +369,7 @@ e2e::suite!(
     a_replayed_callback_is_refused,
     a_provider_error_with_markup_is_shown_as_text,
     the_security_policy_blocks_an_injected_inline_script,
+    hostile_callbacks_end_in_a_clear_error_and_keep_nothing,
+    tampered_or_lost_login_state_ends_in_a_clear_error,
     a_broken_config_shows_a_config_error,
 );
