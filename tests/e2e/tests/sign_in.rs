@@ -1,6 +1,6 @@
 //! Sign-in end to end: real Chromium, the real local provider, the release build.
 
-use e2e::services::APP;
+use e2e::services::{APP, IDP};
 use e2e::{Browser, Fixture, Outcome, ensure};
 
 const TX_PREFIX: &str = "leptos-pkce.tx.";
@@ -85,6 +85,40 @@ async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Brow
     b.click("sign-in").await?;
     b.sign_in_at_provider("ada").await?;
     b.wait_text("auth-status", "signed-in").await
+}
+
+async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Browser) -> Outcome {
+    f.override_config_keys(serde_json::json!({"token_storage": "local"}))?;
+    let outcome: Outcome = async {
+        b.sign_in("ada").await?;
+        let stored = b.script("return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;").await?;
+        let refresh_token = stored.as_str().ok_or("no refresh token in local storage")?.to_owned();
+        b.click("sign-out").await?;
+        // At the provider's "sign out?" page its session is still alive: only revocation (RFC 7009)
+        // can have killed the refresh token by now.
+        b.wait_url(&format!("{IDP}/")).await?;
+        let body = format!("grant_type=refresh_token&client_id=leptos-pkce-dev&refresh_token={refresh_token}");
+        let response = reqwest::Client::new()
+            .post(format!("{IDP}/oauth/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(e2e::fail("refresh"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(e2e::fail("refresh body"))?;
+        ensure(
+            status == 400 && text.contains("invalid_grant"),
+            format!("the old refresh token still works: {status} {text}"),
+        )?;
+        b.confirm_provider_logout().await?;
+        b.wait_text("auth-status", "signed-out").await?;
+        let left = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
+        ensure(left.is_null(), "tokens outlived sign-out")
+    }
+    .await;
+    f.restore_config();
+    outcome
 }
 
 async fn a_protected_route_sends_to_sign_in_and_back(_f: &Fixture, b: &Browser) -> Outcome {
@@ -361,6 +395,7 @@ e2e::suite!(
     a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
+    sign_out_revokes_the_refresh_token_before_leaving,
     a_protected_route_sends_to_sign_in_and_back,
     a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
     a_first_visit_makes_no_redirect,
