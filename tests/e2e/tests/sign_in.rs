@@ -328,6 +328,39 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
     b.wait_text("auth-status", "signed-in").await
 }
 
+async fn an_id_token_minted_for_another_login_is_refused(f: &Fixture, b: &Browser) -> Outcome {
+    // RFC 7636 Appendix B: a verifier and its S256 challenge.
+    let (verifier, challenge) =
+        ("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    // The app expects nonce `expected`; the provider is asked for `another` (an injected response).
+    let seed = format!(
+        "sessionStorage.setItem('{TX_PREFIX}S', JSON.stringify({{state: 'S', verifier: '{verifier}', nonce: 'expected',
+           return_to: '/', created_at: Math.floor(Date.now() / 1000), silent: false}})); return true;"
+    );
+    b.script(&seed).await?;
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", "leptos-pkce-dev")
+        .append_pair("redirect_uri", &format!("{APP}/callback"))
+        .append_pair("scope", "openid profile")
+        .append_pair("state", "S")
+        .append_pair("nonce", "another")
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let before = code_exchanges(f).await?;
+    b.goto(&format!("{IDP}/authorize?{query}")).await?;
+    b.sign_in_at_provider("ada").await?;
+    let error = b.wait_present("auth-error").await?;
+    ensure(error.starts_with("id_token_claim: the ID token's `nonce` claim"), format!("auth-error says {error:?}"))?;
+    ensure(code_exchanges(f).await? == before + 1, "the code was exchanged (and its tokens thrown away)")?;
+    b.wait_text("auth-status", "signed-out").await?;
+    nothing_stored(b).await?;
+    no_transactions(b).await
+}
+
 async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Browser) -> Outcome {
     let iss = "iss=http%3A%2F%2F127.0.0.1%3A4000%2F";
     b.goto("/").await?;
@@ -406,5 +439,6 @@ e2e::suite!(
     the_security_policy_blocks_an_injected_inline_script,
     hostile_callbacks_end_in_a_clear_error_and_keep_nothing,
     tampered_or_lost_login_state_ends_in_a_clear_error,
+    an_id_token_minted_for_another_login_is_refused,
     a_broken_config_shows_a_config_error,
 );
