@@ -328,6 +328,26 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
     b.wait_text("auth-status", "signed-in").await
 }
 
+async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b: &Browser) -> Outcome {
+    // Nothing listens on this port: discovery falls back to Auth0's paths, the exchange fails.
+    f.override_config_keys(serde_json::json!({"domain": "http://127.0.0.1:4999"}))?;
+    let outcome: Outcome = async {
+        b.goto("/").await?;
+        b.wait_text("auth-status", "signed-out").await?;
+        seed_transaction(b, "S", 0).await?;
+        b.goto("/callback?code=abc&state=S").await?;
+        let error = b.wait_present("auth-error").await?;
+        ensure(error.starts_with("network:"), format!("auth-error says {error:?}"))?;
+        b.wait_text("auth-status", "signed-out").await?;
+        b.wait_present("try-again").await?;
+        nothing_stored(b).await?;
+        no_transactions(b).await
+    }
+    .await;
+    f.restore_config();
+    outcome
+}
+
 async fn an_id_token_minted_for_another_login_is_refused(f: &Fixture, b: &Browser) -> Outcome {
     // RFC 7636 Appendix B: a verifier and its S256 challenge.
     let (verifier, challenge) =
@@ -440,5 +460,6 @@ e2e::suite!(
     hostile_callbacks_end_in_a_clear_error_and_keep_nothing,
     tampered_or_lost_login_state_ends_in_a_clear_error,
     an_id_token_minted_for_another_login_is_refused,
+    a_provider_down_at_the_callback_is_a_clear_network_error,
     a_broken_config_shows_a_config_error,
 );
