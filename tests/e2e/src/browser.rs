@@ -58,9 +58,14 @@ fn css(testid: &str) -> String {
 impl Browser {
     /// Starts a fresh Chromium.
     pub async fn open(driver_url: &str) -> Result<Browser, String> {
+        Browser::open_with_prefs(driver_url, json!({})).await
+    }
+
+    /// Starts a fresh Chromium with these profile preferences (e.g. site data blocked).
+    pub async fn open_with_prefs(driver_url: &str, prefs: Value) -> Result<Browser, String> {
         let mut caps = serde_json::Map::new();
         let binary = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        caps.insert("goog:chromeOptions".into(), json!({ "binary": binary, "args": CHROME_ARGS }));
+        caps.insert("goog:chromeOptions".into(), json!({ "binary": binary, "args": CHROME_ARGS, "prefs": prefs }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)

@@ -348,6 +348,26 @@ async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b
     outcome
 }
 
+async fn disabled_storage_is_a_clear_error_not_a_crash(f: &Fixture, _b: &Browser) -> Outcome {
+    // Site data blocked: every Web Storage access throws a SecurityError.
+    let prefs = serde_json::json!({"profile.default_content_setting_values.cookies": 2});
+    let blocked = Browser::open_with_prefs(f.driver_url(), prefs).await?;
+    let outcome: Outcome = async {
+        blocked.goto("/").await?;
+        blocked.wait_text("auth-status", "signed-out").await?;
+        let throws = blocked.script("try { sessionStorage.length; return false; } catch (e) { return true; }").await?;
+        ensure(throws == serde_json::json!(true), "storage should be blocked in this browser")?;
+        blocked.click("sign-in").await?;
+        let error = blocked.wait_present("auth-error").await?;
+        ensure(error.starts_with("storage:"), format!("auth-error says {error:?}"))?;
+        ensure(blocked.url().await?.starts_with(APP), "no redirect without a saved transaction")?;
+        blocked.wait_present("try-again").await.map(drop)
+    }
+    .await;
+    blocked.close().await;
+    outcome
+}
+
 async fn an_id_token_minted_for_another_login_is_refused(f: &Fixture, b: &Browser) -> Outcome {
     // RFC 7636 Appendix B: a verifier and its S256 challenge.
     let (verifier, challenge) =
@@ -461,5 +481,6 @@ e2e::suite!(
     tampered_or_lost_login_state_ends_in_a_clear_error,
     an_id_token_minted_for_another_login_is_refused,
     a_provider_down_at_the_callback_is_a_clear_network_error,
+    disabled_storage_is_a_clear_error_not_a_crash,
     a_broken_config_shows_a_config_error,
 );
