@@ -33,6 +33,7 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// Errors of a request to the API itself.
 fn network_or_auth(error: AuthError) -> ApiError {
     match error {
         AuthError::Network(m) => ApiError::Network(m),
@@ -57,13 +58,14 @@ pub async fn get(client: &AuthClient, path: &str, authorized: bool) -> Result<St
         let response = http::get(&url).await.map_err(network_or_auth)?;
         return judge(response)?.ok_or(ApiError::Http(401));
     }
-    let token = client.access_token().await.map_err(network_or_auth)?;
+    // Token errors (the provider unreachable included) are sign-in errors, not the API's.
+    let token = client.access_token().await.map_err(ApiError::Auth)?;
     let response = http::get_with_bearer(&url, &token).await.map_err(network_or_auth)?;
     if let Some(body) = judge(response)? {
         return Ok(body);
     }
     // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
-    let token = client.refresh(&token).await.map_err(network_or_auth)?;
+    let token = client.refresh(&token).await.map_err(ApiError::Auth)?;
     let response = http::get_with_bearer(&url, &token).await.map_err(network_or_auth)?;
     judge(response)?.ok_or(ApiError::Http(401))
 }

@@ -189,6 +189,35 @@ async fn the_api_down_shows_an_error_and_keeps_you_signed_in(f: &Fixture, b: &Br
     call_ok(b, "private").await
 }
 
+async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"token_storage": "local"})).await?;
+    call_ok(b, "private").await?;
+    b.wait_token_expired().await?;
+    let kept = "return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;";
+    let refresh_token = b.script(kept).await?;
+    // The provider unreachable (nothing on that port), the tokens as they were.
+    f.override_config_keys(
+        json!({"token_storage": "local", "leeway_seconds": LEEWAY, "domain": "http://127.0.0.1:4999"}),
+    )?;
+    let outcome: Outcome = async {
+        b.reload().await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        let before = refreshes(f).await?;
+        let outcome = call(b, "private").await?;
+        ensure(outcome.starts_with("private: network:"), format!("with the provider down: {outcome}"))?;
+        b.wait_text("auth-status", "signed-in").await?;
+        ensure(b.script(kept).await? == refresh_token, "the refresh token must be kept")?;
+        ensure(refreshes(f).await? == before, "nothing reached the provider")
+    }
+    .await;
+    f.override_config_keys(json!({"token_storage": "local", "leeway_seconds": LEEWAY}))?;
+    outcome?;
+    // The provider back: the kept refresh token still works.
+    b.reload().await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    call_ok(b, "private").await
+}
+
 async fn a_call_without_the_scope_is_not_permitted_and_makes_no_refresh(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"scope": "openid profile email offline_access"})).await?;
     let (before, forbidden) = (refreshes(f).await?, f.api_answers(403));
@@ -208,5 +237,6 @@ e2e::suite!(
     two_tabs_in_local_mode_never_spend_a_refresh_token_twice,
     a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again,
     the_api_down_shows_an_error_and_keeps_you_signed_in,
+    a_provider_outage_during_refresh_keeps_the_refresh_token,
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
 );
