@@ -135,12 +135,31 @@ async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> 
 /// The demo API's answers so far, by status.
 type ApiCounts = Arc<Mutex<std::collections::BTreeMap<u16, u64>>>;
 
+/// How many of the next authorized API requests to refuse as `invalid_token` (as an API that
+/// revoked the token would), whatever the token.
+type RefuseNext = Arc<std::sync::atomic::AtomicU64>;
+
 async fn count_statuses(
-    State(counts): State<ApiCounts>,
+    State((counts, refuse)): State<(ApiCounts, RefuseNext)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let response = next.run(request).await;
+    use std::sync::atomic::Ordering;
+    let authorized = request.headers().contains_key(header::AUTHORIZATION);
+    let refused = authorized && refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let response = if refused {
+        let challenge = "Bearer realm=\"leptos-pkce-api\", error=\"invalid_token\", error_description=\"revoked\"";
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        // The real API's CORS layer is inside; this answer needs its own.
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static(APP));
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate"));
+        response
+    } else {
+        next.run(request).await
+    };
     if let Ok(mut counts) = counts.lock() {
         *counts.entry(response.status().as_u16()).or_default() += 1;
     }
@@ -154,7 +173,7 @@ struct RunningApi {
 }
 
 /// Serves the real demo API (in this process, so a test can take it down and back up).
-async fn serve_api(counts: ApiCounts) -> Result<RunningApi, String> {
+async fn serve_api(counts: ApiCounts, refuse: RefuseNext) -> Result<RunningApi, String> {
     let settings = api::Settings {
         issuer: format!("{IDP}/"),
         audience: "https://api.leptos-pkce.test".into(),
@@ -162,7 +181,8 @@ async fn serve_api(counts: ApiCounts) -> Result<RunningApi, String> {
         leeway: 0,
         jwks_min_refetch: Duration::from_secs(30),
     };
-    let app = api::routes::router(settings).layer(axum::middleware::from_fn_with_state(counts, count_statuses));
+    let app =
+        api::routes::router(settings).layer(axum::middleware::from_fn_with_state((counts, refuse), count_statuses));
     let addr: SocketAddr = API_ADDR.into();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -182,6 +202,7 @@ pub struct Fixture {
     config: ConfigOverride,
     api: Mutex<Option<RunningApi>>,
     api_counts: ApiCounts,
+    refuse_next: RefuseNext,
     driver_url: String,
     _driver: Process,
     _idp: Process,
@@ -210,7 +231,8 @@ impl Fixture {
         let driver_url = format!("http://127.0.0.1:{CHROMEDRIVER_PORT}");
         let config = ConfigOverride::default();
         let api_counts = ApiCounts::default();
-        let api = runtime.block_on(serve_api(api_counts.clone()))?;
+        let refuse_next = RefuseNext::default();
+        let api = runtime.block_on(serve_api(api_counts.clone(), refuse_next.clone()))?;
         runtime.block_on(async {
             serve_app(dist, config.clone()).await?;
             wait_until_up(&mut idp, &format!("{IDP}/.well-known/openid-configuration"), Duration::from_secs(20))
@@ -218,7 +240,7 @@ impl Fixture {
             wait_until_up(&mut driver, &format!("{driver_url}/status"), Duration::from_secs(20)).await
         })?;
         let api = Mutex::new(Some(api));
-        Ok(Fixture { runtime, config, api, api_counts, driver_url, _driver: driver, _idp: idp })
+        Ok(Fixture { runtime, config, api, api_counts, refuse_next, driver_url, _driver: driver, _idp: idp })
     }
 
     /// Serves `body` as `config.json` until [`Fixture::restore_config`].
@@ -251,11 +273,16 @@ impl Fixture {
 
     /// Brings the demo API back.
     pub async fn start_api(&self) -> Result<(), String> {
-        let running = serve_api(self.api_counts.clone()).await?;
+        let running = serve_api(self.api_counts.clone(), self.refuse_next.clone()).await?;
         if let Ok(mut api) = self.api.lock() {
             *api = Some(running);
         }
         Ok(())
+    }
+
+    /// Makes the API refuse the next `n` authorized requests with `401 invalid_token`.
+    pub fn refuse_next_tokens(&self, n: u64) {
+        self.refuse_next.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// How many answers the API gave with this status.

@@ -218,6 +218,27 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
     call_ok(b, "private").await
 }
 
+async fn an_invalid_token_answer_refreshes_once_and_retries_once(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    call_ok(b, "private").await?;
+    // One 401 invalid_token: one refresh, one retry, success.
+    let (before, unauthorized) = (refreshes(f).await?, f.api_answers(401));
+    f.refuse_next_tokens(1);
+    call_ok(b, "private").await?;
+    ensure(refreshes(f).await? == before + 1, "one refresh after invalid_token")?;
+    ensure(f.api_answers(401) == unauthorized + 1, "exactly one 401 seen")?;
+    // A burst of 401s: still one refresh and one retry, then an error; never a loop.
+    let (before, unauthorized) = (refreshes(f).await?, f.api_answers(401));
+    f.refuse_next_tokens(5);
+    let outcome = call(b, "private").await?;
+    f.refuse_next_tokens(0);
+    ensure(outcome == "private: the API failed with HTTP 401", format!("after two refusals: {outcome}"))?;
+    ensure(refreshes(f).await? == before + 1, "no second refresh for the retry's 401")?;
+    ensure(f.api_answers(401) == unauthorized + 2, "one call and one retry")?;
+    b.wait_text("auth-status", "signed-in").await?;
+    call_ok(b, "private").await
+}
+
 async fn a_call_without_the_scope_is_not_permitted_and_makes_no_refresh(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"scope": "openid profile email offline_access"})).await?;
     let (before, forbidden) = (refreshes(f).await?, f.api_answers(403));
@@ -238,5 +259,6 @@ e2e::suite!(
     a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again,
     the_api_down_shows_an_error_and_keeps_you_signed_in,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
+    an_invalid_token_answer_refreshes_once_and_retries_once,
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
 );
