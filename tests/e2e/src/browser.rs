@@ -229,6 +229,13 @@ impl Browser {
         Ok(keys.as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect())
     }
 
+    /// The refresh token the app keeps in `local` mode.
+    pub async fn stored_refresh_token(&self) -> Result<String, String> {
+        let stored =
+            self.script("return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;").await?;
+        stored.as_str().map(str::to_owned).ok_or_else(|| "no refresh token in local storage".into())
+    }
+
     /// Everything in both storage areas, as one string (to look for leaked tokens).
     pub async fn all_storage(&self) -> Result<String, String> {
         let value = self.script("return JSON.stringify([localStorage, sessionStorage]);").await?;

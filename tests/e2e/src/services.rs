@@ -302,6 +302,19 @@ impl Fixture {
         &self.driver_url
     }
 
+    /// POSTs a form to one of the provider's endpoints (as another client would); status and body.
+    pub async fn post_to_provider(&self, path: &str, form: &str) -> Result<(u16, String), String> {
+        let response = reqwest::Client::new()
+            .post(format!("{IDP}{path}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .map_err(fail(path))?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await.map_err(fail(path))?))
+    }
+
     /// The provider's token endpoint hits so far, by grant type.
     pub async fn provider_stats(&self) -> Result<serde_json::Value, String> {
         let body = reqwest::get(format!("{IDP}/__dev/stats"))

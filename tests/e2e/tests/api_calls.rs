@@ -2,8 +2,8 @@
 //! provider, answers counted at the API.
 
 use e2e::browser::wait_for;
-use e2e::services::{APP, IDP};
-use e2e::{Browser, Fixture, Outcome, ensure, fail};
+use e2e::services::APP;
+use e2e::{Browser, Fixture, Outcome, ensure};
 use serde_json::{Value, json};
 
 /// Access tokens live this long, so a test crosses several expiries in seconds.
@@ -152,17 +152,10 @@ async fn two_tabs_in_local_mode_never_spend_a_refresh_token_twice(f: &Fixture, b
 async fn a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"token_storage": "local"})).await?;
     call_ok(b, "private").await?;
-    let stored = b.script("return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;").await?;
-    let refresh_token = stored.as_str().ok_or("no refresh token in local storage")?.to_owned();
-    let body = format!("token={refresh_token}&token_type_hint=refresh_token&client_id=leptos-pkce-dev");
-    let revoked = reqwest::Client::new()
-        .post(format!("{IDP}/oauth/revoke"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .map_err(fail("revoke"))?;
-    ensure(revoked.status().is_success(), format!("revocation answered {}", revoked.status()))?;
+    let refresh_token = b.stored_refresh_token().await?;
+    let form = format!("token={refresh_token}&token_type_hint=refresh_token&client_id=leptos-pkce-dev");
+    let (status, _) = f.post_to_provider("/oauth/revoke", &form).await?;
+    ensure(status == 200, format!("revocation answered {status}"))?;
     b.wait_token_expired().await?;
     let outcome = call(b, "private").await?;
     ensure(outcome.contains("session_expired"), format!("after revocation: {outcome}"))?;
@@ -193,8 +186,7 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
     open_api_page(f, b, json!({"token_storage": "local"})).await?;
     call_ok(b, "private").await?;
     b.wait_token_expired().await?;
-    let kept = "return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;";
-    let refresh_token = b.script(kept).await?;
+    let refresh_token = b.stored_refresh_token().await?;
     // The provider unreachable (nothing on that port), the tokens as they were.
     f.override_config_keys(
         json!({"token_storage": "local", "leeway_seconds": LEEWAY, "domain": "http://127.0.0.1:4999"}),
@@ -206,7 +198,7 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
         let outcome = call(b, "private").await?;
         ensure(outcome.starts_with("private: network:"), format!("with the provider down: {outcome}"))?;
         b.wait_text("auth-status", "signed-in").await?;
-        ensure(b.script(kept).await? == refresh_token, "the refresh token must be kept")?;
+        ensure(b.stored_refresh_token().await? == refresh_token, "the refresh token must be kept")?;
         ensure(refreshes(f).await? == before, "nothing reached the provider")
     }
     .await;

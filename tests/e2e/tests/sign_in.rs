@@ -91,22 +91,13 @@ async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Brow
     f.override_config_keys(serde_json::json!({"token_storage": "local"}))?;
     let outcome: Outcome = async {
         b.sign_in("ada").await?;
-        let stored = b.script("return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;").await?;
-        let refresh_token = stored.as_str().ok_or("no refresh token in local storage")?.to_owned();
+        let refresh_token = b.stored_refresh_token().await?;
         b.click("sign-out").await?;
         // At the provider's "sign out?" page its session is still alive: only revocation (RFC 7009)
         // can have killed the refresh token by now.
         b.wait_url(&format!("{IDP}/")).await?;
-        let body = format!("grant_type=refresh_token&client_id=leptos-pkce-dev&refresh_token={refresh_token}");
-        let response = reqwest::Client::new()
-            .post(format!("{IDP}/oauth/token"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(e2e::fail("refresh"))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(e2e::fail("refresh body"))?;
+        let form = format!("grant_type=refresh_token&client_id=leptos-pkce-dev&refresh_token={refresh_token}");
+        let (status, text) = f.post_to_provider("/oauth/token", &form).await?;
         ensure(
             status == 400 && text.contains("invalid_grant"),
             format!("the old refresh token still works: {status} {text}"),
