@@ -34,7 +34,7 @@ impl std::fmt::Display for ApiError {
 }
 
 /// Errors of a request to the API itself.
-fn network_or_auth(error: AuthError) -> ApiError {
+fn api_request_error(error: AuthError) -> ApiError {
     match error {
         AuthError::Network(m) => ApiError::Network(m),
         other => ApiError::Auth(other),
@@ -55,17 +55,17 @@ pub async fn get(client: &AuthClient, path: &str, authorized: bool) -> Result<St
     let base = client.config.api_base_url.as_deref().ok_or(ApiError::NoApi)?;
     let url = format!("{}{path}", base.trim_end_matches('/'));
     if !authorized || !may_carry_token(&url, base) {
-        let response = http::get(&url).await.map_err(network_or_auth)?;
+        let response = http::get(&url).await.map_err(api_request_error)?;
         return judge(response)?.ok_or(ApiError::Http(401));
     }
     // Token errors (the provider unreachable included) are sign-in errors, not the API's.
     let token = client.access_token().await.map_err(ApiError::Auth)?;
-    let response = http::get_with_bearer(&url, &token).await.map_err(network_or_auth)?;
+    let response = http::get_with_bearer(&url, &token).await.map_err(api_request_error)?;
     if let Some(body) = judge(response)? {
         return Ok(body);
     }
     // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
     let token = client.refresh(&token).await.map_err(ApiError::Auth)?;
-    let response = http::get_with_bearer(&url, &token).await.map_err(network_or_auth)?;
+    let response = http::get_with_bearer(&url, &token).await.map_err(api_request_error)?;
     judge(response)?.ok_or(ApiError::Http(401))
 }

@@ -91,6 +91,11 @@ async fn call(app: &axum::Router, path: &str, authorization: Option<&str>) -> An
     Answer { status, challenge, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
 }
 
+/// The status `/api/private` answers for this token.
+async fn private_status(app: &axum::Router, token: &str) -> StatusCode {
+    call(app, "/api/private", Some(&format!("Bearer {token}"))).await.status
+}
+
 async fn setup_with(jwks_min_refetch: Duration) -> (Provider, axum::Router) {
     let provider = provider().await;
     let settings = Settings {
@@ -125,7 +130,7 @@ async fn a_good_token_opens_every_endpoint() {
         assert_eq!(answer.body["scopes"], json!(["read:messages"]));
     }
     let es = sign(Algorithm::ES256, "test-es256", ES256_PEM, &claims(&provider.issuer));
-    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {es}"))).await.status, StatusCode::OK);
+    assert_eq!(private_status(&app, &es).await, StatusCode::OK);
     assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 1, "keys are cached");
 }
 
@@ -168,7 +173,7 @@ async fn each_bad_claim_is_refused() {
     assert_invalid(&app, &without("exp"), "no exp").await;
     assert_invalid(&app, &without("sub"), "no sub").await;
     let leeway = with("exp", json!(now() - 2));
-    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {leeway}"))).await.status, StatusCode::OK);
+    assert_eq!(private_status(&app, &leeway).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -194,7 +199,7 @@ async fn forged_and_unsigned_tokens_are_refused() {
 async fn an_unknown_key_id_refetches_once_then_waits() {
     let (provider, app) = setup().await;
     let good = rs256(&claims(&provider.issuer));
-    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {good}"))).await.status, StatusCode::OK);
+    assert_eq!(private_status(&app, &good).await, StatusCode::OK);
     let rotated = sign(Algorithm::RS256, "rotated", OTHER_PEM, &claims(&provider.issuer));
     assert_invalid(&app, &rotated, "unknown kid").await;
     assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 1, "fetched within MIN_REFETCH: no second fetch");
@@ -211,10 +216,10 @@ async fn a_rotated_key_is_found_by_one_refetch() {
     let only_rs256 = json!({"keys": [only_rs256["keys"][0]]});
     *provider.jwks.lock().unwrap() = only_rs256.to_string();
     let good = rs256(&claims(&provider.issuer));
-    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {good}"))).await.status, StatusCode::OK);
+    assert_eq!(private_status(&app, &good).await, StatusCode::OK);
     *provider.jwks.lock().unwrap() = JWKS.to_owned();
     let es = sign(Algorithm::ES256, "test-es256", ES256_PEM, &claims(&provider.issuer));
-    assert_eq!(call(&app, "/api/private", Some(&format!("Bearer {es}"))).await.status, StatusCode::OK);
+    assert_eq!(private_status(&app, &es).await, StatusCode::OK);
     assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 2, "one fetch, then one re-fetch for the new kid");
 }
 

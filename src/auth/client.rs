@@ -6,13 +6,14 @@ use std::rc::Rc;
 use futures::future::join;
 use wasm_bindgen_futures::JsFuture;
 
+use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::webcrypto;
 use super::browser::{http, location, now, random};
-use super::callback::{check_callback, is_authorization_response, needs_interaction, parse_callback};
+use super::callback::{CallbackParams, check_callback, is_authorization_response, needs_interaction, parse_callback};
 use super::config::{Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
@@ -179,7 +180,7 @@ impl AuthClient {
         outcome
     }
 
-    async fn finish_callback(&self, params: Result<super::callback::CallbackParams, AuthError>) -> Outcome {
+    async fn finish_callback(&self, params: Result<CallbackParams, AuthError>) -> Outcome {
         // Take the transaction first (single use), then clean the address bar of `code` and `state`.
         let transaction = params.as_ref().ok().and_then(|p| p.state.as_deref()).and_then(storage::take_transaction);
         storage::drop_transactions();
@@ -206,8 +207,8 @@ impl AuthClient {
 
     async fn exchange(
         &self,
-        params: Result<super::callback::CallbackParams, AuthError>,
-        transaction: Option<super::authorize::Transaction>,
+        params: Result<CallbackParams, AuthError>,
+        transaction: Option<Transaction>,
     ) -> Result<TokenSet, AuthError> {
         let params = params?;
         let issuer = &self.config.issuer;

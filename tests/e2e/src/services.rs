@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::fail;
+use crate::{Outcome, fail};
+use std::future::Future;
 
 /// The provider's, the API's and the app's fixed local addresses (DESIGN.md "Local ports").
 pub const IDP: &str = "http://127.0.0.1:4000";
@@ -260,6 +261,14 @@ impl Fixture {
         }
         self.override_config(&config.to_string());
         Ok(())
+    }
+
+    /// Runs `scenario` with `changes` applied to config.json, then serves the built one again.
+    pub async fn with_config(&self, changes: serde_json::Value, scenario: impl Future<Output = Outcome>) -> Outcome {
+        self.override_config_keys(changes)?;
+        let outcome = scenario.await;
+        self.restore_config();
+        outcome
     }
 
     /// Takes the demo API down (its port then refuses connections).

@@ -88,8 +88,7 @@ async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Brow
 }
 
 async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Browser) -> Outcome {
-    f.override_config_keys(serde_json::json!({"token_storage": "local"}))?;
-    let outcome: Outcome = async {
+    f.with_config(serde_json::json!({"token_storage": "local"}), async {
         b.sign_in("ada").await?;
         let refresh_token = b.stored_refresh_token().await?;
         b.click("sign-out").await?;
@@ -106,10 +105,8 @@ async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Brow
         b.wait_text("auth-status", "signed-out").await?;
         let left = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
         ensure(left.is_null(), "tokens outlived sign-out")
-    }
-    .await;
-    f.restore_config();
-    outcome
+    })
+    .await
 }
 
 async fn a_protected_route_sends_to_sign_in_and_back(_f: &Fixture, b: &Browser) -> Outcome {
@@ -239,13 +236,18 @@ async fn the_security_policy_blocks_an_injected_inline_script(_f: &Fixture, b: &
     ensure(injected == serde_json::json!(true), "the injected inline script ran")
 }
 
-/// Seeds a pending login transaction as the app writes one (state `state`, made `age` seconds ago).
-async fn seed_transaction(b: &Browser, state: &str, age: u64) -> Outcome {
+/// Seeds a pending login transaction as the app writes one (made `age` seconds ago).
+async fn seed_login(b: &Browser, state: &str, age: u64, verifier: &str, nonce: &str) -> Outcome {
     let js = format!(
-        "sessionStorage.setItem('{TX_PREFIX}{state}', JSON.stringify({{state: '{state}', verifier: 'v'.repeat(43),
-           nonce: 'n', return_to: '/', created_at: Math.floor(Date.now() / 1000) - {age}, silent: false}})); return true;"
+        "sessionStorage.setItem('{TX_PREFIX}{state}', JSON.stringify({{state: '{state}', verifier: '{verifier}',
+           nonce: '{nonce}', return_to: '/', created_at: Math.floor(Date.now() / 1000) - {age}, silent: false}})); return true;"
     );
     b.script(&js).await.map(drop)
+}
+
+/// Seeds a pending login transaction whose verifier and nonce no test cares about.
+async fn seed_transaction(b: &Browser, state: &str, age: u64) -> Outcome {
+    seed_login(b, state, age, &"v".repeat(43), "n").await
 }
 
 /// One hostile callback: the query after `/callback?`, and the error code it must end in.
@@ -321,8 +323,7 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
 
 async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b: &Browser) -> Outcome {
     // Nothing listens on this port: discovery falls back to Auth0's paths, the exchange fails.
-    f.override_config_keys(serde_json::json!({"domain": "http://127.0.0.1:4999"}))?;
-    let outcome: Outcome = async {
+    f.with_config(serde_json::json!({"domain": "http://127.0.0.1:4999"}), async {
         b.goto("/").await?;
         b.wait_text("auth-status", "signed-out").await?;
         seed_transaction(b, "S", 0).await?;
@@ -333,10 +334,8 @@ async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b
         b.wait_present("try-again").await?;
         nothing_stored(b).await?;
         no_transactions(b).await
-    }
-    .await;
-    f.restore_config();
-    outcome
+    })
+    .await
 }
 
 async fn disabled_storage_is_a_clear_error_not_a_crash(f: &Fixture, _b: &Browser) -> Outcome {
@@ -366,11 +365,7 @@ async fn an_id_token_minted_for_another_login_is_refused(f: &Fixture, b: &Browse
     b.goto("/").await?;
     b.wait_text("auth-status", "signed-out").await?;
     // The app expects nonce `expected`; the provider is asked for `another` (an injected response).
-    let seed = format!(
-        "sessionStorage.setItem('{TX_PREFIX}S', JSON.stringify({{state: 'S', verifier: '{verifier}', nonce: 'expected',
-           return_to: '/', created_at: Math.floor(Date.now() / 1000), silent: false}})); return true;"
-    );
-    b.script(&seed).await?;
+    seed_login(b, "S", 0, verifier, "expected").await?;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", "leptos-pkce-dev")
@@ -414,8 +409,7 @@ async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Bro
     ensure(code_exchanges(f).await? == before, "no tokens may be issued")?;
     // Tampered tokens in `local` storage are dropped, not used.
     b.script("localStorage.setItem('leptos-pkce.tokens', '{\"access_token\":7}'); localStorage.setItem('leptos-pkce.signed-in', '1'); return true;").await?;
-    f.override_config_keys(serde_json::json!({"token_storage": "local"}))?;
-    let outcome: Outcome = async {
+    f.with_config(serde_json::json!({"token_storage": "local"}), async {
         b.goto("/").await?;
         // Dropped, then one silent attempt: this browser has no provider session, so signed out.
         b.wait_text("auth-status", "signed-out").await?;
@@ -423,10 +417,8 @@ async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Bro
         ensure(b.text("auth-error").await?.is_none(), "tampered storage is not the person's error")?;
         let stored = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
         ensure(stored.is_null(), "the tampered tokens were kept")
-    }
-    .await;
-    f.restore_config();
-    outcome
+    })
+    .await
 }
 
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
