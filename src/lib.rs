@@ -5,3 +5,4 @@ pub mod app;
 pub mod auth;
 pub mod components;
 pub mod pages;
+pub mod router;

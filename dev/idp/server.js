@@ -19,6 +19,8 @@ const AUDIENCE = env('API_AUDIENCE', 'https://api.leptos-pkce.test');
 const API_SCOPES = 'read:messages';
 const APP_PORT = seconds('APP_PORT', 8080);
 const APP_ORIGINS = [`http://127.0.0.1:${APP_PORT}`, `http://localhost:${APP_PORT}`];
+// The reference page of `cargo xtask bench` (Auth0's own SDK), on an origin of its own.
+const REFERENCE_ORIGIN = `http://127.0.0.1:${seconds('REFERENCE_PORT', 8081)}`;
 // A namespaced custom claim, as an Auth0 Action would add ("token customization").
 const ROLES_CLAIM = 'https://leptos-pkce.test/roles';
 const ACCESS_TOKEN_TTL = seconds('ACCESS_TOKEN_TTL', 60);
@@ -33,16 +35,18 @@ const keys = [
 
 const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
 
+const spa = (clientId, origins) => ({
+  client_id: clientId,
+  application_type: 'web',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: origins.map((o) => `${o}/callback`),
+  post_logout_redirect_uris: origins.map((o) => `${o}/`),
+});
+
 const configuration = {
-  clients: [{
-    client_id: CLIENT_ID,
-    application_type: 'web',
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: APP_ORIGINS.map((o) => `${o}/callback`),
-    post_logout_redirect_uris: APP_ORIGINS.map((o) => `${o}/`),
-  }],
+  clients: [spa(CLIENT_ID, APP_ORIGINS), spa('auth0-spa-js-reference', [REFERENCE_ORIGIN])],
   routes: {
     authorization: '/authorize',
     token: '/oauth/token',
@@ -64,7 +68,7 @@ const configuration = {
   // Auth0 puts the requested profile claims into the ID token even when an access token is issued.
   conformIdTokenClaims: false,
   extraParams: ['audience'],
-  clientBasedCORS: (_ctx, origin) => APP_ORIGINS.includes(origin),
+  clientBasedCORS: (_ctx, origin) => APP_ORIGINS.includes(origin) || origin === REFERENCE_ORIGIN,
   findAccount: (_ctx, id) => ({
     accountId: id,
     claims: () => ({

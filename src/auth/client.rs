@@ -77,7 +77,7 @@ pub struct AuthClient {
 
 /// Loads `config.json` from the app's origin.
 async fn load_config() -> Result<Config, AuthError> {
-    let response = http::get("/config.json")
+    let response = http::get_own("/config.json")
         .await
         .map_err(|e| AuthError::Config(format!("config.json could not be loaded: {}", e.message())))?;
     if response.status != 200 {

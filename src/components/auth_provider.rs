@@ -4,13 +4,12 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::auth::client::{AuthClient, Outcome};
 use crate::auth::error::AuthError;
 use crate::auth::id_token::Claims;
 use crate::auth::session::TokenSet;
+use crate::router::use_router;
 
 /// The signed-in person as the UI shows them.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,7 +96,7 @@ pub fn AuthProvider(client: StoredValue<Rc<AuthClient>, LocalStorage>, children:
     provide_context(Auth { state, client });
     let client = client.get_value();
     client.on_change(move |tokens| state.set(state_of(tokens)));
-    let navigate = use_navigate();
+    let router = use_router();
     spawn_local(async move {
         let go_to = match client.start().await {
             Outcome::SignedIn { go_to } | Outcome::SignedOut { go_to } => {
@@ -111,7 +110,7 @@ pub fn AuthProvider(client: StoredValue<Rc<AuthClient>, LocalStorage>, children:
             }
         };
         if let Some(path) = go_to {
-            navigate(&path, NavigateOptions { replace: true, ..Default::default() });
+            router.navigate(&path, true);
         }
     });
     children()

@@ -1,10 +1,10 @@
 //! The header: links, the sign-in state, and the sign-in / sign-out buttons.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::auth_provider::{AuthState, use_auth};
 use crate::auth::browser::location;
+use crate::router::Link;
 
 /// The top bar shown on every page.
 #[component]
@@ -31,9 +31,9 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header>
             <nav>
-                <A href="/">"Home"</A>
-                <A href="/profile">"Profile"</A>
-                <A href="/api">"API"</A>
+                <Link href="/">"Home"</Link>
+                <Link href="/profile">"Profile"</Link>
+                <Link href="/api">"API"</Link>
             </nav>
             <div class="session">
                 <span class="status" data-testid="auth-status">{status}</span>

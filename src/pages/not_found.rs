@@ -1,13 +1,14 @@
 //! Any other path.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+
+use crate::router::Link;
 
 /// The 404 page.
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
         <h1>"Not found"</h1>
-        <p>"There is no page here. " <A href="/">"Go home"</A></p>
+        <p>"There is no page here. " <Link href="/">"Go home"</Link></p>
     }
 }

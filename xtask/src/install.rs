@@ -96,19 +96,21 @@ fn npm_packages() -> Result<(), String> {
         run(Command::new("apt-get").arg("update"))?;
         run(Command::new("apt-get").args(["install", "-y", "nodejs", "npm"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
-    for package in NPM_PACKAGES {
-        let dir = root().join(package);
-        let lock = std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
-        let installed = std::fs::metadata(dir.join("node_modules/.package-lock.json")).and_then(|m| m.modified());
-        if let (Ok(lock), Ok(installed)) = (lock, installed)
-            && installed >= lock
-        {
-            continue;
-        }
-        say(&format!("installing npm packages in {package}"));
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    NPM_PACKAGES.into_iter().try_for_each(npm_package)
+}
+
+/// `npm ci` in `package` (a folder of the repository) unless its lockfile is installed already.
+pub fn npm_package(package: &str) -> Result<(), String> {
+    let dir = root().join(package);
+    let lock = std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+    let installed = std::fs::metadata(dir.join("node_modules/.package-lock.json")).and_then(|m| m.modified());
+    if let (Ok(lock), Ok(installed)) = (lock, installed)
+        && installed >= lock
+    {
+        return Ok(());
     }
-    Ok(())
+    say(&format!("installing npm packages in {package}"));
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
 }
 
 /// Everything `dev`, `test` and `size` need.

@@ -3,8 +3,8 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
-use crate::csp;
 use crate::install::{CHROMEDRIVER, WASM_TARGET, root, run};
+use crate::{csp, size};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
 pub fn command(program: &str, args: &[&str]) -> Command {
@@ -25,7 +25,14 @@ pub fn build_release() -> Result<(), String> {
     let write =
         |name: &str, text: String| std::fs::write(dist.join(name), text).map_err(|e| format!("dist/{name}: {e}"));
     write("_headers", csp::headers_file(&policy))?;
-    write("index.html", csp::with_meta(&index, &policy))
+    write("index.html", csp::with_meta(&index, &policy))?;
+    size::write_gzip_copies(&dist)
+}
+
+/// Prints the bytes of every file in `dist/`.
+pub fn print_size() -> Result<(), String> {
+    size::print("dist/", &size::measure(&root().join("dist"))?);
+    Ok(())
 }
 
 /// A background service that dies with xtask (Ctrl-C, or xtask killed) and is killed on drop.
@@ -92,6 +99,7 @@ pub fn test() -> Result<(), String> {
     step("browser tests (wasm-bindgen-test, headless Chromium)", browser)?;
     eprintln!("\n== release build");
     build_release()?;
+    print_size()?;
     step("end-to-end tests (Chromium, local provider, release build)", command("cargo", &["test", "-p", "e2e"]))?;
     eprintln!("\nxtask: every suite passed");
     Ok(())

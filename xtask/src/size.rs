@@ -1,37 +1,82 @@
-//! `cargo xtask size`: every shipped file's bytes, raw and gzip -9, from a fresh release build.
+//! Shipped bytes: every file of a static site, raw, gzip -9 and brotli (quality 11).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::install::root;
-use crate::run::build_release;
+use serde_json::{Value, json};
 
-/// The size of `gzip -9` of a file (the budget's measure).
-fn gzip_len(path: &Path) -> Result<u64, String> {
-    let out = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
-    if out.status.success() { Ok(out.stdout.len() as u64) } else { Err(format!("gzip failed on {}", path.display())) }
+/// One shipped file's size three ways.
+pub struct FileSize {
+    pub name: String,
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
 }
 
-/// Builds the release app and prints a table of `dist/`.
-pub fn report() -> Result<(), String> {
-    build_release()?;
-    let dist = root().join("dist");
-    let mut files: Vec<_> = std::fs::read_dir(&dist)
-        .map_err(|e| format!("dist/: {e}"))?
+/// `gzip -9` of `bytes` (the budget's measure).
+fn gzip(path: &Path) -> Result<Vec<u8>, String> {
+    let out = Command::new("gzip").args(["-9", "-c", "-n"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    if out.status.success() { Ok(out.stdout) } else { Err(format!("gzip failed on {}", path.display())) }
+}
+
+fn brotli_len(bytes: &[u8]) -> Result<usize, String> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| format!("brotli: {e}"))?;
+    Ok(out.len())
+}
+
+/// The files a browser would fetch from `dir` (not the `.gz` copies made for the server).
+fn shipped_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_none_or(|x| x != "gz") && p.file_name().is_some_and(|n| n != "_headers"))
         .collect();
-    files.sort_by_key(|e| e.file_name());
-    let (mut raw_total, mut gz_total) = (0, 0);
-    println!("{:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
-    for file in files {
-        let raw = file.metadata().map_err(|e| e.to_string())?.len();
-        let gz = gzip_len(&file.path())?;
-        raw_total += raw;
-        gz_total += gz;
-        let name = file.file_name();
-        println!("{:<48} {raw:>10} {gz:>10}", name.to_string_lossy());
+    files.sort();
+    Ok(files)
+}
+
+/// Writes `file.gz` (gzip -9) next to every shipped file, for servers that send it pre-compressed.
+pub fn write_gzip_copies(dir: &Path) -> Result<(), String> {
+    for file in shipped_files(dir)? {
+        let mut name = file.clone().into_os_string();
+        name.push(".gz");
+        std::fs::write(&name, gzip(&file)?).map_err(|e| format!("{}: {e}", file.display()))?;
     }
-    println!("{:<48} {:>10} {:>10}", "total", raw_total, gz_total);
     Ok(())
+}
+
+/// Every shipped file of `dir`, measured.
+pub fn measure(dir: &Path) -> Result<Vec<FileSize>, String> {
+    shipped_files(dir)?
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(FileSize { name, raw: bytes.len(), gzip: gzip(&path)?.len(), brotli: brotli_len(&bytes)? })
+        })
+        .collect()
+}
+
+/// The sum of the three measures.
+pub fn total(files: &[FileSize]) -> FileSize {
+    let sum = |f: fn(&FileSize) -> usize| files.iter().map(f).sum();
+    FileSize { name: "total".into(), raw: sum(|f| f.raw), gzip: sum(|f| f.gzip), brotli: sum(|f| f.brotli) }
+}
+
+/// Prints a table of `files` and their total under `title`.
+pub fn print(title: &str, files: &[FileSize]) {
+    println!("\n{title:<48} {:>10} {:>10} {:>10}", "raw", "gzip -9", "brotli 11");
+    for file in files.iter().chain([&total(files)]) {
+        println!("{:<48} {:>10} {:>10} {:>10}", file.name, file.raw, file.gzip, file.brotli);
+    }
+}
+
+/// The figures as JSON.
+pub fn to_json(files: &[FileSize]) -> Value {
+    let row = |f: &FileSize| json!({ "file": f.name, "raw": f.raw, "gzip": f.gzip, "brotli": f.brotli });
+    json!({ "files": files.iter().map(row).collect::<Vec<_>>(), "total": row(&total(files)) })
 }

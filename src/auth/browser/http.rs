@@ -22,13 +22,12 @@ fn network(e: JsValue) -> AuthError {
     AuthError::Network(js_message(&e))
 }
 
-async fn send(url: &str, init: RequestInit) -> Result<HttpResponse, AuthError> {
+async fn send(url: &str, init: RequestInit, credentials: RequestCredentials) -> Result<HttpResponse, AuthError> {
     let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
     let controller = AbortController::new().map_err(network)?;
     init.set_signal(Some(&controller.signal()));
     init.set_mode(RequestMode::Cors);
-    // The provider's cookies are not needed for token requests (RFC 6749 §3.2 uses the body).
-    init.set_credentials(RequestCredentials::Omit);
+    init.set_credentials(credentials);
     let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
     let abort = wasm_bindgen::closure::Closure::once_into_js(move || controller.abort());
     let timer = window
@@ -51,11 +50,20 @@ async fn send(url: &str, init: RequestInit) -> Result<HttpResponse, AuthError> {
     result
 }
 
-/// GET `url`.
+/// GET `url`. The provider's and the API's cookies are never needed (RFC 6749 §3.2 and RFC 6750
+/// put everything in the request itself).
 pub async fn get(url: &str) -> Result<HttpResponse, AuthError> {
     let init = RequestInit::new();
     init.set_method("GET");
-    send(url, init).await
+    send(url, init, RequestCredentials::Omit).await
+}
+
+/// GET a file of the app's own origin, as `<link rel="preload" as="fetch" crossorigin>` in
+/// `index.html` asks for it (same credentials mode), so that the preloaded answer is used.
+pub async fn get_own(path: &str) -> Result<HttpResponse, AuthError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    send(path, init, RequestCredentials::SameOrigin).await
 }
 
 /// GET `url` with `Authorization: Bearer <token>` (RFC 6750 §2.1).
@@ -65,7 +73,7 @@ pub async fn get_with_bearer(url: &str, token: &str) -> Result<HttpResponse, Aut
     let headers = web_sys::Headers::new().map_err(network)?;
     headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
     init.set_headers(&headers);
-    send(url, init).await
+    send(url, init, RequestCredentials::Omit).await
 }
 
 /// POST a form-encoded `body` to `url` (RFC 6749 §4.1.3: `application/x-www-form-urlencoded`).
@@ -76,5 +84,5 @@ pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, AuthError>
     headers.set("Content-Type", "application/x-www-form-urlencoded").map_err(network)?;
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(body));
-    send(url, init).await
+    send(url, init, RequestCredentials::Omit).await
 }

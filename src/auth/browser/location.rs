@@ -25,10 +25,21 @@ pub fn path_query_fragment() -> String {
     format!("{}{}{hash}", pathname(), search())
 }
 
+fn history() -> Option<web_sys::History> {
+    web_sys::window().and_then(|w| w.history().ok())
+}
+
 /// Replaces the address bar's URL without a navigation (drops `code` and `state` from history).
 pub fn replace_url(path: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+    if let Some(history) = history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
+/// Adds a history entry for `path` without a navigation (an in-app link).
+pub fn push_url(path: &str) {
+    if let Some(history) = history() {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
     }
 }
 

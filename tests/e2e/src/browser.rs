@@ -255,6 +255,22 @@ impl Browser {
         self.client.switch_to_window(handle).await.map_err(fail("switch"))
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current tab (through chromedriver).
+    pub async fn cdp(&self, driver_url: &str, command: &str, params: Value) -> Result<Value, String> {
+        let session = self.client.session_id().await.map_err(fail("session"))?.ok_or("no WebDriver session")?;
+        let response = reqwest::Client::new()
+            .post(format!("{driver_url}/session/{session}/goog/cdp/execute"))
+            .header("Content-Type", "application/json")
+            .body(json!({ "cmd": command, "params": params }).to_string())
+            .send()
+            .await
+            .map_err(fail(command))?;
+        let ok = response.status().is_success();
+        let body: Value =
+            serde_json::from_str(&response.text().await.map_err(fail(command))?).map_err(fail(command))?;
+        if ok { Ok(body["value"].clone()) } else { Err(format!("{command}: {body}")) }
+    }
+
     /// The current tab's handle.
     pub async fn tab(&self) -> Result<fantoccini::wd::WindowHandle, String> {
         self.client.window().await.map_err(fail("window"))

@@ -22,6 +22,7 @@ use std::future::Future;
 pub const IDP: &str = "http://127.0.0.1:4000";
 pub const APP: &str = "http://127.0.0.1:8080";
 const API_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 4001);
+const APP_PORT: u16 = 8080;
 const CHROMEDRIVER_PORT: u16 = 4444;
 
 /// A child process killed (with its output kept in a log file) when dropped.
@@ -116,21 +117,43 @@ async fn add_site_headers(
     response
 }
 
+/// The files of `dir` as a static host serves a single-page app: `index.html` for unknown paths,
+/// a file's `.gz` sibling to browsers that take gzip, and never cached (each load is measured whole).
+fn static_files(dir: &Path) -> ServeDir<ServeFile> {
+    let index = ServeFile::new(dir.join("index.html")).precompressed_gzip();
+    ServeDir::new(dir).precompressed_gzip().fallback(index)
+}
+
+async fn no_store(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Serves `app` on 127.0.0.1:`port` until the process ends.
+async fn listen(app: Router, port: u16) -> Result<(), String> {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app.layer(axum::middleware::from_fn(no_store))).await;
+    });
+    Ok(())
+}
+
 /// Serves `dist/` as a static host would: SPA fallback, and the build's security headers.
 async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> {
-    let index = dist.join("index.html");
     let headers = Arc::new(site_headers(&dist)?);
     let app = Router::new()
         .route("/config.json", get(config_json))
         .with_state((config, dist.join("config.json")))
-        .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)))
+        .fallback_service(static_files(&dist))
         .layer(axum::middleware::from_fn_with_state(headers, add_site_headers));
-    let addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(())
+    listen(app, APP_PORT).await
+}
+
+/// Serves another static single-page site (the benchmark's reference page) on `port`.
+pub async fn serve_site(dir: &Path, port: u16) -> Result<(), String> {
+    listen(Router::new().fallback_service(static_files(dir)), port).await
 }
 
 /// The demo API's answers so far, by status.
