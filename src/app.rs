@@ -1,6 +1,7 @@
 //! The routes, behind the configuration and auth start-up.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::auth::client::AuthClient;
 use crate::components::auth_provider::AuthProvider;
@@ -25,7 +26,9 @@ fn page() -> impl IntoView {
 /// Loads the configuration, then renders the app (or the configuration error).
 #[component]
 pub fn App() -> impl IntoView {
-    let boot = LocalResource::new(AuthClient::boot);
+    // A plain signal set by a task: an async resource would ship Leptos's async-derived machinery.
+    let boot = RwSignal::new_local(None);
+    spawn_local(async move { boot.set(Some(AuthClient::boot().await)) });
     move || match boot.get() {
         None => view! { <p class="busy" data-testid="auth-status">"loading"</p> }.into_any(),
         Some(Err(error)) => view! { <ConfigError error/> }.into_any(),

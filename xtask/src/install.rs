@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// The toolchain of the shipped WebAssembly: a pinned nightly (rustc 1.97, e50aa6fba 2026-05-19),
+/// which rebuilds the standard library for size (`-Z build-std`). Everything else uses stable.
+pub const NIGHTLY: &str = "nightly-2026-05-20";
 /// Trunk's series: 0.22 needs a newer rustc than this project's.
 const TRUNK_VERSION: &str = "0.21";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -53,6 +56,15 @@ fn wasm_target() -> Result<(), String> {
     }
     say("adding the wasm32-unknown-unknown target");
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn nightly() -> Result<(), String> {
+    let components = output("rustup", &["component", "list", "--installed", "--toolchain", NIGHTLY]);
+    if components.is_some_and(|c| c.lines().any(|l| l.starts_with("rust-src"))) {
+        return Ok(());
+    }
+    say(&format!("installing the {NIGHTLY} toolchain with rust-src (builds the shipped WebAssembly)"));
+    run(Command::new("rustup").args(["toolchain", "install", NIGHTLY, "--profile", "minimal", "-c", "rust-src"]))
 }
 
 fn trunk() -> Result<(), String> {
@@ -116,6 +128,7 @@ pub fn npm_package(package: &str) -> Result<(), String> {
 /// Everything `dev`, `test` and `size` need.
 pub fn everything() -> Result<(), String> {
     wasm_target()?;
+    nightly()?;
     npm_packages()?;
     chromium()?;
     trunk()?;

@@ -3,7 +3,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
-use crate::install::{CHROMEDRIVER, WASM_TARGET, root, run};
+use crate::install::{CHROMEDRIVER, NIGHTLY, WASM_TARGET, root, run};
 use crate::{csp, size};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
@@ -15,9 +15,29 @@ pub fn command(program: &str, args: &[&str]) -> Command {
     command
 }
 
+/// Flags of the shipped build: no panic messages, locations or `Debug` formatting in the binary,
+/// and Leptos components type-erased (fewer monomorphised views).
+const SHIPPED_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components -Cpanic=immediate-abort \
+     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none";
+
+/// A command that builds the shipped WebAssembly: the pinned nightly, the standard library rebuilt
+/// with the size flags, in a target folder of its own (the stable checks keep theirs).
+fn shipped(program: &str, args: &[&str]) -> Command {
+    let mut command = command(program, args);
+    command
+        .env("RUSTUP_TOOLCHAIN", NIGHTLY)
+        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", SHIPPED_RUSTFLAGS)
+        .env("CARGO_TARGET_DIR", root().join("target/shipped"));
+    command
+}
+
 /// Builds the release app into `dist/`, with its security headers (`_headers`, and a `<meta>`).
 pub fn build_release() -> Result<(), String> {
-    run(&mut command("trunk", &["build", "--release"]))?;
+    // Cargo first, online, so that the standard library's own dependencies are fetched; Trunk then
+    // finds the build fresh (it runs Cargo offline).
+    run(&mut shipped("cargo", &["build", "--release", "--target", WASM_TARGET, "--bin", "leptos-pkce"]))?;
+    run(&mut shipped("trunk", &["build", "--release"]))?;
     let dist = root().join("dist");
     let read = |name: &str| std::fs::read_to_string(dist.join(name)).map_err(|e| format!("dist/{name}: {e}"));
     let index = read("index.html")?;

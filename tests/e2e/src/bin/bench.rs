@@ -170,7 +170,6 @@ fn run(reference_dir: PathBuf, output: PathBuf) -> Result<(), String> {
         serve_site(&reference_dir, REFERENCE_PORT).await?;
         let browser = Browser::open(fixture.driver_url()).await?;
         let bench = Bench { browser: &browser, driver: fixture.driver_url() };
-        browser.goto("about:blank").await?;
         bench.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": PROBE })).await?;
         let mut all = json!({ "runs": RUNS });
         println!("\n{:<9} {:<28} {:>20} {:>20} {:>6}", "network", "median ms (min–max)", "ours", "reference", "ratio");
