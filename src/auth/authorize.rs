@@ -1,6 +1,6 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3) and its login transaction.
 
-use serde::{Deserialize, Serialize};
+use miniserde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::discovery::Endpoints;

@@ -17,6 +17,7 @@ use super::callback::{CallbackParams, check_callback, is_authorization_response,
 use super::config::{Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
+use super::json;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::session::{TokenSet, finish_login, finish_refresh, parse_token_set};
 use super::token::{authorization_code_body, refresh_body, revocation_body};
@@ -88,17 +89,15 @@ async fn load_config() -> Result<Config, AuthError> {
 
 /// A fresh cached copy of the document from `source`, kept under `key` (to be parsed again).
 fn cached(key: &str, source: &str) -> Option<String> {
-    let json = storage::get(Area::Local, key)?;
-    let cached: CachedDocument = serde_json::from_str(&json).ok()?;
+    let text = storage::get(Area::Local, key)?;
+    let cached: CachedDocument = json::from_str(&text).ok()?;
     cached.fresh_body(source, now()).map(str::to_owned)
 }
 
 /// Keeps a provider document for [`cached`]; a full or disabled storage only costs a fetch later.
 fn cache(key: &str, source: &str, body: String) {
     let document = CachedDocument { source: source.to_owned(), fetched_at: now(), body };
-    if let Ok(json) = serde_json::to_string(&document) {
-        let _ = storage::set(Area::Local, key, &json);
-    }
+    let _ = storage::set(Area::Local, key, &json::to_string(&document));
 }
 
 /// The provider's endpoints: a fresh cached copy, else discovery, else Auth0's fixed paths.
@@ -261,10 +260,8 @@ impl AuthClient {
     /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
     fn adopt(&self, tokens: TokenSet) {
         let _ = storage::set(Area::Local, storage::SIGNED_IN_MARKER, "1");
-        if self.config.token_storage == TokenStorage::Local
-            && let Ok(json) = serde_json::to_string(&tokens)
-        {
-            let _ = storage::set(Area::Local, storage::TOKENS, &json);
+        if self.config.token_storage == TokenStorage::Local {
+            let _ = storage::set(Area::Local, storage::TOKENS, &json::to_string(&tokens));
         }
         self.shared.tokens.replace(Some(tokens.clone()));
         self.post(&TabMessage::Tokens { tokens });
@@ -272,7 +269,7 @@ impl AuthClient {
 
     async fn restore(&self) -> Outcome {
         if self.config.token_storage == TokenStorage::Local {
-            match storage::get(Area::Local, storage::TOKENS).map(|json| parse_token_set(&json)) {
+            match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text)) {
                 // An expired access token is still worth keeping while a refresh token can renew it.
                 Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.should_refresh(now(), 0) => {
                     self.shared.tokens.replace(Some(tokens));
@@ -335,7 +332,7 @@ impl AuthClient {
     /// alone can lag behind a refresh that another tab just finished).
     fn reread(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Local {
-            let stored = storage::get(Area::Local, storage::TOKENS).and_then(|json| parse_token_set(&json).ok());
+            let stored = storage::get(Area::Local, storage::TOKENS).and_then(|text| parse_token_set(&text).ok());
             let mine = self.shared.tokens.borrow().clone();
             let newest = match (stored, mine) {
                 (Some(stored), Some(mine)) => Some(if stored.expires_at >= mine.expires_at { stored } else { mine }),

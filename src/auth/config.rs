@@ -1,8 +1,7 @@
 //! Runtime configuration (`config.json`) and its validation; defaults live here and nowhere else.
 
-use serde::Deserialize;
-
 use super::error::AuthError;
+use super::json::{self, Object, Value};
 use super::url::{is_secure_url, origin_of};
 
 /// Scope requested when `config.json` names none.
@@ -38,20 +37,37 @@ pub struct Config {
     pub leeway_seconds: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    domain: String,
-    client_id: String,
-    audience: Option<String>,
-    scope: Option<String>,
-    api_base_url: Option<String>,
-    redirect_uri: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    token_storage: Option<String>,
-    organization: Option<String>,
-    invitation: Option<String>,
-    leeway_seconds: Option<u64>,
+/// The keys `config.json` may have; any other is reported (most likely a typo).
+const KEYS: [&str; 11] = [
+    "domain",
+    "client_id",
+    "audience",
+    "scope",
+    "api_base_url",
+    "redirect_uri",
+    "post_logout_redirect_uri",
+    "token_storage",
+    "organization",
+    "invitation",
+    "leeway_seconds",
+];
+
+fn config_error(message: String) -> AuthError {
+    AuthError::Config(format!("config.json: {message}"))
+}
+
+/// A string key; absent and `null` read as `None`.
+fn string(raw: &Object, key: &str) -> Result<Option<String>, AuthError> {
+    match raw.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => json::as_str(value)
+            .map(|s| Some(s.to_owned()))
+            .ok_or_else(|| config_error(format!("`{key}` must be a string"))),
+    }
+}
+
+fn required(raw: &Object, key: &str) -> Result<String, AuthError> {
+    string(raw, key)?.ok_or_else(|| config_error(format!("`{key}` is missing")))
 }
 
 /// Turns `tenant.eu.auth0.com` or `https://issuer/path` into an issuer URL with a trailing slash.
@@ -88,36 +104,46 @@ fn secure_url(field: &str, value: Option<String>) -> Result<Option<String>, Auth
 
 /// Parses and validates `config.json`; `origin` is the page's origin, for the default URIs.
 pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
-    let raw: RawConfig = serde_json::from_str(json).map_err(|e| AuthError::Config(format!("config.json: {e}")))?;
-    let issuer = normalize_domain(&raw.domain)?;
-    let client_id = non_empty("client_id", Some(raw.client_id))?.unwrap_or_default();
-    let scope = non_empty("scope", raw.scope)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+    let raw: Object = json::from_str(json).map_err(|_| config_error("not a JSON object".into()))?;
+    if let Some(unknown) = raw.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(config_error(format!("unknown key `{unknown}`")));
+    }
+    let issuer = normalize_domain(&required(&raw, "domain")?)?;
+    let client_id = non_empty("client_id", Some(required(&raw, "client_id")?))?.unwrap_or_default();
+    let scope = non_empty("scope", string(&raw, "scope")?)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
     if !scope.split(' ').any(|s| s == "openid") {
         return Err(AuthError::Config("`scope` must include `openid`".into()));
     }
-    let token_storage = match raw.token_storage.as_deref() {
+    let token_storage = match string(&raw, "token_storage")?.as_deref() {
         None | Some("memory") => TokenStorage::Memory,
         Some("local") => TokenStorage::Local,
         Some(other) => {
             return Err(AuthError::Config(format!("`token_storage` must be memory or local, not {other:?}")));
         }
     };
-    let leeway_seconds = raw.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
+    let leeway_seconds = match raw.get("leeway_seconds") {
+        None | Some(Value::Null) => DEFAULT_LEEWAY_SECONDS,
+        Some(value) => json::as_f64(value)
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+            .map(|n| n as u64)
+            .ok_or_else(|| config_error("`leeway_seconds` must be a whole number of seconds".into()))?,
+    };
     if leeway_seconds > MAX_LEEWAY_SECONDS {
         return Err(AuthError::Config(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
     }
     Ok(Config {
         issuer,
         client_id,
-        audience: non_empty("audience", raw.audience)?,
+        audience: non_empty("audience", string(&raw, "audience")?)?,
         scope,
-        api_base_url: secure_url("api_base_url", raw.api_base_url)?,
-        redirect_uri: secure_url("redirect_uri", raw.redirect_uri)?.unwrap_or_else(|| format!("{origin}/callback")),
-        post_logout_redirect_uri: secure_url("post_logout_redirect_uri", raw.post_logout_redirect_uri)?
+        api_base_url: secure_url("api_base_url", string(&raw, "api_base_url")?)?,
+        redirect_uri: secure_url("redirect_uri", string(&raw, "redirect_uri")?)?
+            .unwrap_or_else(|| format!("{origin}/callback")),
+        post_logout_redirect_uri: secure_url("post_logout_redirect_uri", string(&raw, "post_logout_redirect_uri")?)?
             .unwrap_or_else(|| format!("{origin}/")),
         token_storage,
-        organization: non_empty("organization", raw.organization)?,
-        invitation: non_empty("invitation", raw.invitation)?,
+        organization: non_empty("organization", string(&raw, "organization")?)?,
+        invitation: non_empty("invitation", string(&raw, "invitation")?)?,
         leeway_seconds,
     })
 }

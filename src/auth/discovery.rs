@@ -1,13 +1,14 @@
 //! Provider metadata: OpenID Connect Discovery, with Auth0's paths as the fallback.
 
-use serde::{Deserialize, Serialize};
+use miniserde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::error::AuthError;
+use super::json;
 use super::url::{is_secure_url, with_query};
 
 /// How the provider ends its session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Logout {
     /// OIDC RP-Initiated Logout 1.0 §2 `end_session_endpoint`.
     EndSession(String),
@@ -16,7 +17,7 @@ pub enum Logout {
 }
 
 /// The endpoints the client uses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
     pub authorization: String,
     pub token: String,
@@ -35,8 +36,7 @@ struct Metadata {
     end_session_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
     jwks_uri: Option<String>,
-    #[serde(default)]
-    authorization_response_iss_parameter_supported: bool,
+    authorization_response_iss_parameter_supported: Option<bool>,
     code_challenge_methods_supported: Option<Vec<String>>,
 }
 
@@ -67,7 +67,8 @@ fn checked_opt(name: &str, url: Option<String>) -> Result<Option<String>, AuthEr
 
 /// Parses a discovery document; its `issuer` must equal the configured one (OIDC Discovery §4.3).
 pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError> {
-    let meta: Metadata = serde_json::from_str(body).map_err(|e| AuthError::Discovery(e.to_string()))?;
+    let meta: Metadata = json::from_str(body)
+        .map_err(|_| AuthError::Discovery("the document is not the JSON object OIDC Discovery §3 describes".into()))?;
     if meta.issuer != issuer {
         return Err(AuthError::Discovery(format!("issuer {:?} differs from the configured {issuer:?}", meta.issuer)));
     }
@@ -86,7 +87,7 @@ pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError>
         logout,
         revocation: checked_opt("revocation_endpoint", meta.revocation_endpoint)?,
         jwks_uri: checked_opt("jwks_uri", meta.jwks_uri)?,
-        iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
+        iss_parameter_supported: meta.authorization_response_iss_parameter_supported == Some(true),
     })
 }
 

@@ -5,13 +5,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use miniserde::Deserialize;
 
 use super::error::AuthError;
+use super::json::{self, Object, Value};
 
 /// The claims of an ID token, as the provider sent them.
-pub type Claims = Map<String, Value>;
+pub type Claims = Object;
 
 /// What a valid ID token must match.
 #[derive(Clone, Copy, Debug)]
@@ -35,11 +35,12 @@ fn claim_error(claim: &'static str, reason: impl Into<String>) -> AuthError {
     AuthError::IdTokenClaim { claim, reason: reason.into() }
 }
 
-fn decode_part<T: for<'de> Deserialize<'de>>(part: &str, what: &str) -> Result<T, AuthError> {
+fn decode_part<T: Deserialize>(part: &str, what: &str) -> Result<T, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not base64url")))?;
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not a JSON object")))
+    let not_json = || AuthError::IdTokenMalformed(format!("the {what} is not a JSON object"));
+    json::from_str(std::str::from_utf8(&bytes).map_err(|_| not_json())?).map_err(|_| not_json())
 }
 
 /// RFC 7519 §7.2: splits a compact JWS and decodes its header and claims.
@@ -67,14 +68,14 @@ fn string_claim<'a>(claims: &'a Claims, name: &'static str) -> Result<&'a str, A
 }
 
 fn time_claim(claims: &Claims, name: &'static str) -> Result<f64, AuthError> {
-    claims.get(name).and_then(Value::as_f64).ok_or_else(|| claim_error(name, "missing or not a number"))
+    claims.get(name).and_then(json::as_f64).ok_or_else(|| claim_error(name, "missing or not a number"))
 }
 
 fn audiences(claims: &Claims) -> Result<Vec<&str>, AuthError> {
     match claims.get("aud") {
         Some(Value::String(s)) => Ok(vec![s.as_str()]),
         Some(Value::Array(items)) => {
-            items.iter().map(|v| v.as_str().ok_or_else(|| claim_error("aud", "not a list of strings"))).collect()
+            items.iter().map(|v| json::as_str(v).ok_or_else(|| claim_error("aud", "not a list of strings"))).collect()
         }
         _ => Err(claim_error("aud", "missing")),
     }
@@ -113,15 +114,16 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     }
     // §3.1.3.7 item 11: the nonce must be the one we sent.
     if let Some(nonce) = expect.nonce
-        && claims.get("nonce").and_then(Value::as_str) != Some(nonce)
+        && claims.get("nonce").and_then(json::as_str) != Some(nonce)
     {
         return Err(claim_error("nonce", "does not match the sign-in request"));
     }
-    // Auth0 Organizations: `org_id` for an id (`org_…`), else `org_name` (lower-cased).
+    // Auth0 Organizations: `org_id` for an id (`org_…`), else `org_name` (lower-cased; Auth0
+    // organization names are lower-case ASCII letters, digits, `-` and `_`).
     if let Some(org) = expect.organization {
         let (claim, expected) =
-            if org.starts_with("org_") { ("org_id", org.to_owned()) } else { ("org_name", org.to_lowercase()) };
-        if claims.get(claim).and_then(Value::as_str) != Some(expected.as_str()) {
+            if org.starts_with("org_") { ("org_id", org.to_owned()) } else { ("org_name", org.to_ascii_lowercase()) };
+        if claims.get(claim).and_then(json::as_str) != Some(expected.as_str()) {
             return Err(claim_error(
                 if claim == "org_id" { "org_id" } else { "org_name" },
                 "is not the configured organization",
@@ -142,7 +144,7 @@ pub fn validate_id_token(jwt: &str, expect: &Expectations) -> Result<Claims, Aut
 pub fn display_name(claims: &Claims) -> String {
     ["name", "nickname", "email", "sub"]
         .iter()
-        .find_map(|k| claims.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .find_map(|k| claims.get(*k).and_then(json::as_str).filter(|s| !s.is_empty()))
         .unwrap_or("unknown")
         .to_owned()
 }
@@ -150,7 +152,7 @@ pub fn display_name(claims: &Claims) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     pub const ISSUER: &str = "https://id.test/";
     pub const NOW: u64 = 1_700_000_000;
@@ -202,7 +204,7 @@ pub(crate) mod tests {
     #[test]
     fn a_good_token_passes_and_keeps_custom_claims() {
         let claims = validate_with(&good_claims(), &expect()).unwrap();
-        assert_eq!(claims["https://leptos-pkce.test/roles"], json!(["admin"]));
+        assert_eq!(json::to_string(&claims["https://leptos-pkce.test/roles"]), r#"["admin"]"#);
         assert_eq!(display_name(&claims), "Ada");
     }
 

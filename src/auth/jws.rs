@@ -2,9 +2,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use miniserde::Deserialize;
 
 use super::error::AuthError;
+use super::json::{self, Object, Value};
 
 /// The algorithms accepted (RFC 8725 §3.1: an allow-list; never `none`, never HS*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +41,7 @@ pub fn signed_parts(jwt: &str) -> Result<SignedParts<'_>, AuthError> {
     let header: Header = URL_SAFE_NO_PAD
         .decode(header)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| json::from_str(std::str::from_utf8(&bytes).ok()?).ok())
         .ok_or_else(|| bad("unreadable header"))?;
     let alg = match header.alg.as_str() {
         "RS256" => SigningAlg::Rs256,
@@ -56,39 +57,69 @@ pub fn signed_parts(jwt: &str) -> Result<SignedParts<'_>, AuthError> {
 }
 
 /// A public key from a JWKS (RFC 7517 §4), with the members WebCrypto needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Jwk {
     pub kty: String,
-    #[serde(default, skip_serializing)]
     pub kid: Option<String>,
-    #[serde(default, skip_serializing)]
     pub alg: Option<String>,
-    #[serde(default, rename = "use", skip_serializing)]
+    /// RFC 7517 §4.2 `use`.
     pub key_use: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crv: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct JwkSet {
-    keys: Vec<serde_json::Value>,
+    keys: Vec<Object>,
+}
+
+/// A key of a JWKS, if its members are what RFC 7517 §4 says (strings, `kty` present).
+fn read_jwk(key: &Object) -> Option<Jwk> {
+    let member = |name: &str| match key.get(name) {
+        None | Some(Value::Null) => Some(None),
+        Some(value) => json::as_str(value).map(|s| Some(s.to_owned())),
+    };
+    Some(Jwk {
+        kty: member("kty")??,
+        kid: member("kid")?,
+        alg: member("alg")?,
+        key_use: member("use")?,
+        n: member("n")?,
+        e: member("e")?,
+        crv: member("crv")?,
+        x: member("x")?,
+        y: member("y")?,
+    })
 }
 
 /// Parses a JWKS; keys this client cannot read are skipped.
 pub fn parse_jwks(body: &str) -> Result<Vec<Jwk>, AuthError> {
-    let set: JwkSet = serde_json::from_str(body).map_err(|_| bad("the provider's JWKS is unreadable"))?;
-    Ok(set.keys.into_iter().filter_map(|k| serde_json::from_value(k).ok()).collect())
+    let set: JwkSet = json::from_str(body).map_err(|_| bad("the provider's JWKS is unreadable"))?;
+    Ok(set.keys.iter().filter_map(read_jwk).collect())
 }
 
 impl Jwk {
+    /// The key material alone, as the JWK JSON that WebCrypto imports (no `kid`, `alg` or `use`,
+    /// which WebCrypto would check against its own idea of the key).
+    pub fn key_material(&self) -> String {
+        let members = [
+            ("kty", Some(&self.kty)),
+            ("n", self.n.as_ref()),
+            ("e", self.e.as_ref()),
+            ("crv", self.crv.as_ref()),
+            ("x", self.x.as_ref()),
+            ("y", self.y.as_ref()),
+        ];
+        let object: Object = members
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), Value::String(value?.clone()))))
+            .collect();
+        json::to_string(&object)
+    }
+
     /// RFC 7517 §4: whether this key may check a signature made with `alg`.
     fn fits(&self, alg: SigningAlg) -> bool {
         let (kty, name) = match alg {
@@ -178,7 +209,7 @@ mod tests {
     #[test]
     fn webcrypto_gets_only_the_key_material() {
         let keys = parse_jwks(JWKS).unwrap();
-        let json = serde_json::to_value(&keys[0]).unwrap();
-        assert_eq!(json, json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"}));
+        assert_eq!(keys[0].key_material(), r#"{"e":"AQAB","kty":"RSA","n":"AQAB"}"#);
+        assert_eq!(keys[2].key_material(), r#"{"crv":"P-256","kty":"EC","x":"AA","y":"AA"}"#);
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod id_token;
+pub mod json;
 pub mod jws;
 pub mod pkce;
 pub mod session;

@@ -1,14 +1,15 @@
 //! The signed-in token set, its expiry, and "should I refresh now?".
 
-use serde::{Deserialize, Serialize};
+use miniserde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::error::AuthError;
 use super::id_token::{Claims, Expectations, display_name, validate_id_token};
+use super::json;
 use super::token::{TokenResponse, parse_token_response};
 
 /// The tokens of a signed-in person, plus the ID token's claims.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenSet {
     pub access_token: String,
     pub refresh_token: Option<String>,
@@ -68,7 +69,7 @@ pub fn finish_refresh(
             let claims = validate_id_token(id_token, &expect)?;
             // OIDC Core §12.2: a refreshed ID token keeps the same `iss`, `sub` and `aud`.
             for claim in ["iss", "sub", "aud"] {
-                if claims.get(claim) != previous.claims.get(claim) {
+                if !json::same(claims.get(claim), previous.claims.get(claim)) {
                     return Err(AuthError::IdTokenClaim { claim, reason: "changed on refresh".into() });
                 }
             }
@@ -83,8 +84,8 @@ pub fn finish_refresh(
 }
 
 /// Reads a token set kept by another tab or in storage; malformed contents are an error.
-pub fn parse_token_set(json: &str) -> Result<TokenSet, AuthError> {
-    serde_json::from_str(json).map_err(|e| AuthError::Storage(format!("unreadable token set: {e}")))
+pub fn parse_token_set(text: &str) -> Result<TokenSet, AuthError> {
+    json::from_str(text).map_err(|_| AuthError::Storage("unreadable token set".into()))
 }
 
 /// Turns the token endpoint's answer to a code exchange into a checked token set.
@@ -128,8 +129,9 @@ mod tests {
         let set = finish_login(&config(), "n1", 200, &body(&id_token), NOW).unwrap();
         assert_eq!(set.expires_at, Some(NOW + 120));
         assert_eq!(set.user_name(), "Ada");
-        assert_eq!(set.claims["iss"], json!(ISSUER));
-        assert_eq!(parse_token_set(&serde_json::to_string(&set).unwrap()).unwrap(), set);
+        assert_eq!(json::as_str(&set.claims["iss"]), Some(ISSUER));
+        let stored = json::to_string(&set);
+        assert_eq!(json::to_string(&parse_token_set(&stored).unwrap()), stored);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Token requests as form bodies and their responses (RFC 6749 §4.1.3, §5.1, §5.2, §6).
 
-use serde::Deserialize;
+use miniserde::Deserialize;
 
 use super::error::AuthError;
+use super::json;
 
 /// The longest `expires_in` accepted (one year), so expiry arithmetic stays sane.
 const MAX_EXPIRES_IN: u64 = 365 * 24 * 3600;
@@ -53,12 +54,14 @@ struct ErrorResponse {
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
     if !(200..300).contains(&status) {
         // RFC 6749 §5.2: errors come as JSON `{error, error_description}`, usually with 400.
-        return Err(match serde_json::from_str::<ErrorResponse>(body) {
+        return Err(match json::from_str::<ErrorResponse>(body) {
             Ok(e) => AuthError::Provider { error: e.error, description: e.error_description },
             Err(_) => AuthError::TokenResponse(format!("HTTP {status} without an OAuth error body")),
         });
     }
-    let response: TokenResponse = serde_json::from_str(body).map_err(|e| AuthError::TokenResponse(e.to_string()))?;
+    let response: TokenResponse = json::from_str(body).map_err(|_| {
+        AuthError::TokenResponse("not the JSON object of RFC 6749 §5.1 (access_token and token_type strings)".into())
+    })?;
     if response.access_token.is_empty() {
         return Err(AuthError::TokenResponse("`access_token` is empty".into()));
     }

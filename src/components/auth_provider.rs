@@ -12,7 +12,7 @@ use crate::auth::session::TokenSet;
 use crate::router::use_router;
 
 /// The signed-in person as the UI shows them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct User {
     pub name: String,
     pub claims: Claims,
@@ -27,7 +27,7 @@ impl User {
 }
 
 /// Where sign-in stands.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum AuthState {
     Loading,
     SignedOut,

@@ -10,7 +10,7 @@ use crate::auth::browser::location;
 pub fn Protected(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
     Effect::new(move |_| {
-        if auth.state.get() == AuthState::SignedOut {
+        if auth.state.with(|s| matches!(s, AuthState::SignedOut)) {
             auth.sign_in(&location::path_query_fragment());
         }
     });

@@ -8,5 +8,7 @@ use crate::components::auth_provider::{AuthState, use_auth};
 #[component]
 pub fn Callback() -> impl IntoView {
     let auth = use_auth();
-    move || (auth.state.get() == AuthState::Loading).then(|| view! { <p class="busy">"Signing you in…"</p> })
+    move || {
+        auth.state.with(|s| matches!(s, AuthState::Loading)).then(|| view! { <p class="busy">"Signing you in…"</p> })
+    }
 }

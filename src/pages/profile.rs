@@ -1,18 +1,10 @@
 //! `/profile` (protected): the ID token's claims.
 
-use leptos::prelude::*;
-use serde_json::Value;
-
+use crate::auth::json;
 use crate::components::auth_provider::{AuthState, use_auth};
 use crate::components::protected::Protected;
 use crate::components::token_expiry::TokenExpiry;
-
-fn claim_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+use leptos::prelude::*;
 
 fn claims_list() -> impl IntoView {
     let auth = use_auth();
@@ -24,7 +16,7 @@ fn claims_list() -> impl IntoView {
                 .map(|(name, value)| {
                     view! {
                         <dt>{name.clone()}</dt>
-                        <dd data-claim=name.clone()>{claim_text(value)}</dd>
+                        <dd data-claim=name.clone()>{json::text(value)}</dd>
                     }
                 })
                 .collect_view();

@@ -1,16 +1,17 @@
 //! A BroadcastChannel between this app's tabs: hand tokens to a new tab, share sign-in and sign-out.
 
-use serde::{Deserialize, Serialize};
+use miniserde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
+use crate::auth::json;
 use crate::auth::session::TokenSet;
 
 const CHANNEL_NAME: &str = "leptos-pkce";
 
-/// What tabs tell each other (externally tagged: an internal tag would pull in serde's buffering).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// What tabs tell each other.
+#[derive(Clone, Debug)]
 pub enum TabMessage {
     /// "Does a tab have tokens?" (a new or reloaded tab in `memory` mode).
     Request,
@@ -18,6 +19,32 @@ pub enum TabMessage {
     Tokens { tokens: TokenSet },
     /// The person signed out in some tab.
     SignedOut,
+}
+
+/// A message as it travels: `{"kind": "request" | "tokens" | "signed-out", "tokens": …}`.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    kind: String,
+    tokens: Option<TokenSet>,
+}
+
+fn encode(message: &TabMessage) -> String {
+    let (kind, tokens) = match message {
+        TabMessage::Request => ("request", None),
+        TabMessage::Tokens { tokens } => ("tokens", Some(tokens.clone())),
+        TabMessage::SignedOut => ("signed-out", None),
+    };
+    json::to_string(&Wire { kind: kind.to_owned(), tokens })
+}
+
+fn decode(text: &str) -> Option<TabMessage> {
+    let wire: Wire = json::from_str(text).ok()?;
+    match (wire.kind.as_str(), wire.tokens) {
+        ("request", _) => Some(TabMessage::Request),
+        ("tokens", Some(tokens)) => Some(TabMessage::Tokens { tokens }),
+        ("signed-out", _) => Some(TabMessage::SignedOut),
+        _ => None,
+    }
 }
 
 /// An open channel; messages that do not parse are ignored.
@@ -33,7 +60,7 @@ impl TabChannel {
         let channel = BroadcastChannel::new(CHANNEL_NAME).ok()?;
         let replies = channel.clone();
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let message = event.data().as_string().and_then(|json| serde_json::from_str(&json).ok());
+            let message = event.data().as_string().as_deref().and_then(decode);
             if let Some(reply) = message.and_then(&mut on_message) {
                 post(&replies, &reply);
             }
@@ -49,7 +76,5 @@ impl TabChannel {
 }
 
 fn post(channel: &BroadcastChannel, message: &TabMessage) {
-    if let Ok(json) = serde_json::to_string(message) {
-        let _ = channel.post_message(&json.into());
-    }
+    let _ = channel.post_message(&encode(message).into());
 }

@@ -6,6 +6,7 @@ use web_sys::Storage;
 use super::js_message;
 use crate::auth::authorize::Transaction;
 use crate::auth::error::AuthError;
+use crate::auth::json;
 
 const TRANSACTION_PREFIX: &str = "leptos-pkce.tx.";
 /// Non-secret: says a session may exist at the provider, so a silent sign-in is worth trying.
@@ -54,16 +55,15 @@ pub fn remove(which: Area, key: &str) {
 
 /// Saves a login transaction under its `state`.
 pub fn save_transaction(transaction: &Transaction) -> Result<(), AuthError> {
-    let json = serde_json::to_string(transaction).map_err(|e| AuthError::Storage(e.to_string()))?;
-    set(Area::Session, &format!("{TRANSACTION_PREFIX}{}", transaction.state), &json)
+    set(Area::Session, &format!("{TRANSACTION_PREFIX}{}", transaction.state), &json::to_string(transaction))
 }
 
 /// Takes (reads and deletes at once: single use) the transaction for `state`.
 pub fn take_transaction(state: &str) -> Option<Transaction> {
     let key = format!("{TRANSACTION_PREFIX}{state}");
-    let json = get(Area::Session, &key)?;
+    let text = get(Area::Session, &key)?;
     remove(Area::Session, &key);
-    serde_json::from_str(&json).ok()
+    json::from_str(&text).ok()
 }
 
 /// Deletes transactions that are stale or unreadable.
@@ -78,7 +78,7 @@ pub fn sweep_transactions(now: u64) {
             .get_item(key)
             .ok()
             .flatten()
-            .and_then(|json| serde_json::from_str::<Transaction>(&json).ok())
+            .and_then(|text| json::from_str::<Transaction>(&text).ok())
             .is_none_or(|t| t.is_stale(now));
         if stale {
             let _ = storage.remove_item(key);

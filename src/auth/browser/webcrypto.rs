@@ -32,7 +32,7 @@ pub async fn verify(alg: SigningAlg, key: &Jwk, data: &[u8], signature: &[u8]) -
         .map(|c| c.subtle())
         .ok_or_else(|| AuthError::IdTokenSignature("WebCrypto is not available".into()))?;
     let (import, check) = parameters(alg);
-    let material = serde_json::to_string(key).map_err(|e| AuthError::IdTokenSignature(e.to_string()))?;
+    let material = key.key_material();
     let usages = js_sys::Array::of1(&"verify".into());
     let imported =
         subtle.import_key_with_object("jwk", &object(&material)?, &object(import)?, false, &usages).map_err(fail)?;
