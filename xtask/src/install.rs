@@ -12,8 +12,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Where Debian puts Chromium and its driver.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// npm packages the project runs: the identity provider and the build's wasm-opt.
-const NPM_PACKAGES: [&str; 2] = ["dev/idp", "dev/wasm-opt"];
+/// npm packages the project runs: the identity provider and the build's tools (wasm-opt, terser).
+const NPM_PACKAGES: [&str; 2] = ["dev/idp", "dev/build-tools"];
 
 /// The repository root (xtask lives one folder below it).
 pub fn root() -> PathBuf {

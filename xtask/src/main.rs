@@ -4,6 +4,7 @@
 
 mod bench;
 mod csp;
+mod glue;
 mod install;
 mod run;
 mod size;

@@ -4,12 +4,12 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 use crate::install::{CHROMEDRIVER, NIGHTLY, WASM_TARGET, root, run};
-use crate::{csp, size};
+use crate::{csp, glue, size};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
 pub fn command(program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
-    let tools = root().join("dev/wasm-opt/node_modules/.bin");
+    let tools = root().join("dev/build-tools/node_modules/.bin");
     let path = std::env::var("PATH").unwrap_or_default();
     command.args(args).current_dir(root()).env("PATH", format!("{}:{path}", tools.display()));
     command
@@ -40,7 +40,7 @@ pub fn build_release() -> Result<(), String> {
     run(&mut shipped("trunk", &["build", "--release"]))?;
     let dist = root().join("dist");
     let read = |name: &str| std::fs::read_to_string(dist.join(name)).map_err(|e| format!("dist/{name}: {e}"));
-    let index = read("index.html")?;
+    let index = glue::minify(&dist, &read("index.html")?)?;
     let policy = csp::policy(&index, &read("config.json")?)?;
     let write =
         |name: &str, text: String| std::fs::write(dist.join(name), text).map_err(|e| format!("dist/{name}: {e}"));
