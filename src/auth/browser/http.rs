@@ -1,8 +1,7 @@
-//! `fetch` for the provider's endpoints: GET JSON, POST form; status and body text back.
+//! `fetch` (through gloo-net) for the provider's endpoints: GET JSON, POST form; status and body text back.
 
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Request, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortController, Request, RequestCredentials, RequestInit, RequestMode};
 
 use super::js_message;
 use crate::auth::error::AuthError;
@@ -34,15 +33,15 @@ async fn send(url: &str, init: RequestInit, credentials: RequestCredentials) -> 
         .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), TIMEOUT_MS)
         .map_err(network)?;
     let result = async {
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        let response = gloo_net::http::Request::from(request)
+            .send()
             .await
-            .map_err(|e| AuthError::Network(format!("{} could not be reached ({})", url, js_message(&e))))?
-            .unchecked_into();
-        let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?;
+            .map_err(|e| AuthError::Network(format!("{} could not be reached ({})", url, e)))?;
+        let text = response.text().await.map_err(|e| AuthError::Network(e.to_string()))?;
         Ok(HttpResponse {
             status: response.status(),
-            body: text.as_string().unwrap_or_default(),
-            www_authenticate: response.headers().get("WWW-Authenticate").ok().flatten(),
+            body: text,
+            www_authenticate: response.headers().get("WWW-Authenticate"),
         })
     }
     .await;
