@@ -27,6 +27,8 @@ fn shipped(program: &str, args: &[&str]) -> Command {
     command
         .env("RUSTUP_TOOLCHAIN", NIGHTLY)
         .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        // The standard library's smaller variants (sorting, formatting, …).
+        .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", SHIPPED_RUSTFLAGS)
         .env("CARGO_TARGET_DIR", root().join("target/shipped"));
     command
