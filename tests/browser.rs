@@ -5,8 +5,7 @@
 use leptos_pkce::auth::authorize::{TRANSACTION_MAX_AGE, Transaction};
 use leptos_pkce::auth::browser::channel::{TabChannel, TabMessage};
 use leptos_pkce::auth::browser::storage::{self, Area};
-use leptos_pkce::auth::browser::{http, location, now, random};
-use leptos_pkce::auth::json;
+use leptos_pkce::auth::browser::{http, json, location, now, random};
 use leptos_pkce::auth::session::parse_token_set;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -94,11 +93,22 @@ async fn next_message(received: &std::rc::Rc<std::cell::RefCell<Vec<TabMessage>>
 }
 
 #[wasm_bindgen_test]
+fn the_browser_parses_json_and_refuses_documents_nested_too_deeply() {
+    let text = r#"{"a":[1,"x",null,true,{"b":2.5}]}"#;
+    let doc = json::parse(text).unwrap();
+    assert_eq!(doc.get("a").and_then(|a| a.items()).map(<[_]>::len), Some(5));
+    assert_eq!(json::stringify(&doc), text);
+    assert_eq!(json::parse("<html>"), None);
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    assert!(json::parse(&nested(60)).is_some());
+    assert_eq!(json::parse(&nested(100)), None);
+}
+
+#[wasm_bindgen_test]
 async fn a_tab_with_tokens_answers_a_request() {
-    let tokens = parse_token_set(
-        r#"{"access_token":"at","refresh_token":null,"id_token":"x.y.z","expires_at":10,"scope":null,"claims":{"sub":"u"}}"#,
-    )
-    .unwrap();
+    // An ID token whose payload is {"sub":"u"}.
+    let stored = "access_token=at&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10";
+    let tokens = parse_token_set(stored, json::parse).unwrap();
     let answer = tokens.clone();
     let _live = TabChannel::open(move |m| {
         matches!(m, TabMessage::Request).then(|| TabMessage::Tokens { tokens: answer.clone() })
@@ -112,13 +122,13 @@ async fn a_tab_with_tokens_answers_a_request() {
     .unwrap();
     newcomer.post(&TabMessage::Request);
     match next_message(&received).await {
-        Some(TabMessage::Tokens { tokens: got }) => assert_eq!(json::to_string(&got), json::to_string(&tokens)),
+        Some(TabMessage::Tokens { tokens: got }) => assert_eq!(got, tokens),
         other => panic!("expected tokens, got {other:?}"),
     }
 }
 
 mod signatures {
-    use leptos_pkce::auth::browser::webcrypto;
+    use leptos_pkce::auth::browser::{json, webcrypto};
     use leptos_pkce::auth::jws::{parse_jwks, select_key, signed_parts};
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -131,8 +141,8 @@ mod signatures {
     }
 
     async fn verifies(jwt: &str) -> bool {
-        let parts = signed_parts(jwt).unwrap();
-        let keys = parse_jwks(JWKS).unwrap();
+        let parts = signed_parts(jwt, json::parse).unwrap();
+        let keys = parse_jwks(JWKS, json::parse).unwrap();
         let key = select_key(&keys, parts.kid.as_deref(), parts.alg).unwrap();
         webcrypto::verify(parts.alg, key, parts.signing_input.as_bytes(), &parts.signature).await.unwrap()
     }

@@ -8,8 +8,9 @@ use leptos_pkce::auth::authorize::{ENTROPY_BYTES, Transaction, begin_login, safe
 use leptos_pkce::auth::bearer::{challenge_error, verdict};
 use leptos_pkce::auth::callback::{check_callback, parse_callback};
 use leptos_pkce::auth::config::parse_config;
-use leptos_pkce::auth::discovery::{auth0_endpoints, parse_discovery};
+use leptos_pkce::auth::discovery::{CachedDocument, auth0_endpoints, parse_discovery};
 use leptos_pkce::auth::id_token::{Expectations, validate_id_token};
+use leptos_pkce::auth::json::native::parse;
 use leptos_pkce::auth::session::parse_token_set;
 use leptos_pkce::auth::token::parse_token_response;
 use proptest::prelude::*;
@@ -70,7 +71,7 @@ fn json_fragment() -> impl Strategy<Value = String> {
 
 /// A real login transaction, made the way the app makes one (fixed entropy).
 fn transaction() -> Transaction {
-    let config = parse_config(r#"{"domain":"https://id.test/","client_id":"c"}"#, "https://app.test").unwrap();
+    let config = parse_config(r#"{"domain":"https://id.test/","client_id":"c"}"#, "https://app.test", parse).unwrap();
     begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "/", 100, false).transaction
 }
 
@@ -95,7 +96,7 @@ proptest! {
 
     #[test]
     fn token_responses_never_panic_and_success_means_a_bearer_token(status in 100u16..600, body in json_fragment()) {
-        if let Ok(response) = parse_token_response(status, &body) {
+        if let Ok(response) = parse_token_response(status, &body, parse) {
             prop_assert!((200..300).contains(&status));
             prop_assert!(response.token_type.eq_ignore_ascii_case("bearer"));
             prop_assert!(!response.access_token.is_empty());
@@ -106,20 +107,20 @@ proptest! {
     fn jwts_never_panic_and_never_pass_with_a_wrong_issuer(header in json_fragment(), payload in json_fragment(), sig in "[A-Za-z0-9_-]{0,20}") {
         let token = format!("{}.{}.{sig}", URL_SAFE_NO_PAD.encode(&header), URL_SAFE_NO_PAD.encode(&payload));
         let expect = Expectations { issuer: "https://other.test/", client_id: "c", nonce: Some("n"), organization: None, leeway: 60, now: 1_700_000_000 };
-        prop_assert!(validate_id_token(&token, &expect).is_err(), "the generator never writes the expected issuer");
+        prop_assert!(validate_id_token(&token, &expect, parse).is_err(), "the generator never writes the expected issuer");
     }
 
     #[test]
     fn raw_jwt_text_never_panics(text in "[A-Za-z0-9_.=-]{0,200}") {
         let expect = Expectations { issuer: ISSUER, client_id: "c", nonce: None, organization: Some("org_1"), leeway: 0, now: 0 };
-        let _ = validate_id_token(&text, &expect);
+        let _ = validate_id_token(&text, &expect, parse);
     }
 
     #[test]
     fn configs_never_panic_and_accepted_issuers_are_normalised(body in json_fragment(), domain in "[ -~]{0,30}") {
-        let _ = parse_config(&body, "https://app.test");
+        let _ = parse_config(&body, "https://app.test", parse);
         let json = serde_json::json!({"domain": domain, "client_id": "c"}).to_string();
-        if let Ok(config) = parse_config(&json, "https://app.test") {
+        if let Ok(config) = parse_config(&json, "https://app.test", parse) {
             prop_assert!(config.issuer.ends_with('/'));
             prop_assert!(config.issuer.starts_with("https://") || config.issuer.starts_with("http://"));
         }
@@ -127,12 +128,21 @@ proptest! {
 
     #[test]
     fn discovery_documents_never_panic(body in json_fragment()) {
-        let _ = parse_discovery(ISSUER, &body);
+        let _ = parse_discovery(ISSUER, &body, parse);
     }
 
     #[test]
-    fn stored_token_sets_never_panic(body in json_fragment()) {
-        let _ = parse_token_set(&body);
+    fn stored_records_never_panic_and_what_is_read_back_is_what_was_written(
+        body in json_fragment(),
+        form in "([a-z_]{1,12}=[ -~%]{0,12}&){0,8}",
+    ) {
+        for text in [body.as_str(), form.as_str()] {
+            let _ = parse_token_set(text, parse);
+            let _ = CachedDocument::decode(text);
+            if let Some(read) = Transaction::decode(text) {
+                prop_assert_eq!(Transaction::decode(&read.encode()), Some(read));
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3) and its login transaction.
 
-use miniserde::{Deserialize, Serialize};
-
 use super::config::Config;
 use super::discovery::Endpoints;
 use super::pkce::{challenge, random_string};
+use super::record::{self, Record};
 use super::url::with_query;
 
 /// Random bytes one login needs: 32 each for the verifier, `state` and `nonce`.
@@ -13,7 +12,7 @@ pub const ENTROPY_BYTES: usize = 96;
 pub const TRANSACTION_MAX_AGE: u64 = 600;
 
 /// What the app remembers between the redirect to the provider and the callback.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transaction {
     pub state: String,
     pub verifier: String,
@@ -25,6 +24,32 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// The transaction as kept in sessionStorage.
+    pub fn encode(&self) -> String {
+        let created_at = self.created_at.to_string();
+        record::encode([
+            ("state", self.state.as_str()),
+            ("verifier", &self.verifier),
+            ("nonce", &self.nonce),
+            ("return_to", &self.return_to),
+            ("created_at", &created_at),
+            ("silent", if self.silent { "1" } else { "0" }),
+        ])
+    }
+
+    /// A stored transaction; `None` when the text is not one.
+    pub fn decode(text: &str) -> Option<Transaction> {
+        let record = Record::decode(text);
+        Some(Transaction {
+            state: record.string("state")?,
+            verifier: record.string("verifier")?,
+            nonce: record.string("nonce")?,
+            return_to: record.string("return_to")?,
+            created_at: record.number("created_at")?,
+            silent: record.number("silent")? == 1,
+        })
+    }
+
     /// Whether the login is older than [`TRANSACTION_MAX_AGE`].
     pub fn is_stale(&self, now: u64) -> bool {
         now.saturating_sub(self.created_at) > TRANSACTION_MAX_AGE
@@ -97,6 +122,7 @@ mod tests {
     use super::*;
     use crate::auth::config::parse_config;
     use crate::auth::discovery::auth0_endpoints;
+    use crate::auth::json::native::parse;
 
     fn query_of(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;
@@ -104,7 +130,7 @@ mod tests {
     }
 
     fn login(config_json: &str, return_to: &str, silent: bool) -> LoginRequest {
-        let config = parse_config(config_json, "https://app.test").unwrap();
+        let config = parse_config(config_json, "https://app.test", parse).unwrap();
         let mut entropy = [0u8; ENTROPY_BYTES];
         entropy.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, return_to, 1000, silent)
@@ -165,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_callback_is_never_a_return_path() {
-        let config = parse_config(CONFIG, "https://app.test").unwrap();
+        let config = parse_config(CONFIG, "https://app.test", parse).unwrap();
         assert_eq!(return_path(&config, "https://app.test", "/callback?code=x"), "/");
         assert_eq!(return_path(&config, "https://app.test", "/callback"), "/");
         assert_eq!(return_path(&config, "https://app.test", "/profile?a=1"), "/profile?a=1");
@@ -177,5 +203,16 @@ mod tests {
         let t = login(CONFIG, "/", false).transaction;
         assert!(!t.is_stale(1000 + TRANSACTION_MAX_AGE));
         assert!(t.is_stale(1001 + TRANSACTION_MAX_AGE));
+    }
+
+    #[test]
+    fn transactions_survive_storage_and_garbage_does_not_pass_for_one() {
+        let silent = login(CONFIG, "/api?x=1&y=2#z", true).transaction;
+        assert_eq!(Transaction::decode(&silent.encode()), Some(silent.clone()));
+        let text = silent.encode();
+        assert_eq!(Transaction::decode(&text.replace("created_at=", "created_at=x")), None);
+        for garbage in ["", "<not json>", "state=s", "{\"state\":\"s\"}"] {
+            assert_eq!(Transaction::decode(garbage), None, "{garbage}");
+        }
     }
 }

@@ -66,7 +66,7 @@ pub fn check_callback(
     }
     // RFC 9207 §2.4: compare `iss` exactly when present; require it when the provider advertises it.
     match params.iss.as_deref() {
-        Some(iss) if iss != issuer => return Err(AuthError::IssuerMismatch(format!("{iss:?}"))),
+        Some(iss) if iss != issuer => return Err(AuthError::IssuerMismatch(format!("\"{iss}\""))),
         None if iss_required => return Err(AuthError::IssuerMismatch("`iss` is missing".into())),
         _ => {}
     }

@@ -12,12 +12,11 @@ use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::webcrypto;
-use super::browser::{http, location, now, random};
+use super::browser::{http, json, location, now, random};
 use super::callback::{CallbackParams, check_callback, is_authorization_response, needs_interaction, parse_callback};
 use super::config::{Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
-use super::json;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::session::{TokenSet, finish_login, finish_refresh, parse_token_set};
 use super::token::{authorization_code_body, refresh_body, revocation_body};
@@ -84,30 +83,32 @@ async fn load_config() -> Result<Config, AuthError> {
     if response.status != 200 {
         return Err(AuthError::Config(format!("config.json could not be loaded (HTTP {})", response.status)));
     }
-    parse_config(&response.body, &location::origin())
+    parse_config(&response.body, &location::origin(), json::parse)
 }
 
 /// A fresh cached copy of the document from `source`, kept under `key` (to be parsed again).
 fn cached(key: &str, source: &str) -> Option<String> {
     let text = storage::get(Area::Local, key)?;
-    let cached: CachedDocument = json::from_str(&text).ok()?;
+    let cached = CachedDocument::decode(&text)?;
     cached.fresh_body(source, now()).map(str::to_owned)
 }
 
 /// Keeps a provider document for [`cached`]; a full or disabled storage only costs a fetch later.
 fn cache(key: &str, source: &str, body: String) {
     let document = CachedDocument { source: source.to_owned(), fetched_at: now(), body };
-    let _ = storage::set(Area::Local, key, &json::to_string(&document));
+    let _ = storage::set(Area::Local, key, &document.encode());
 }
 
 /// The provider's endpoints: a fresh cached copy, else discovery, else Auth0's fixed paths.
 async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
-    if let Some(endpoints) = cached(storage::DISCOVERY, issuer).and_then(|body| parse_discovery(issuer, &body).ok()) {
+    if let Some(endpoints) =
+        cached(storage::DISCOVERY, issuer).and_then(|body| parse_discovery(issuer, &body, json::parse).ok())
+    {
         return Ok(endpoints);
     }
     match http::get(&discovery_url(issuer)).await {
         Ok(response) if response.status == 200 => {
-            let endpoints = parse_discovery(issuer, &response.body)?;
+            let endpoints = parse_discovery(issuer, &response.body, json::parse)?;
             cache(storage::DISCOVERY, issuer, response.body);
             Ok(endpoints)
         }
@@ -219,7 +220,8 @@ impl AuthClient {
         // The keys are fetched (when not cached) during the token request: no extra round trip.
         let (response, keys) = join(http::post_form(&self.endpoints.token, &body), self.signing_keys(false)).await;
         let response = response?;
-        let tokens = finish_login(&self.config, &transaction.nonce, response.status, &response.body, now())?;
+        let tokens =
+            finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
         self.check_signature(&tokens.id_token, keys).await?;
         Ok(tokens)
     }
@@ -228,14 +230,15 @@ impl AuthClient {
     async fn signing_keys(&self, refetch: bool) -> Result<Vec<Jwk>, AuthError> {
         let no_jwks = || AuthError::IdTokenSignature("the provider publishes no JWKS".into());
         let uri = self.endpoints.jwks_uri.as_deref().ok_or_else(no_jwks)?;
-        if !refetch && let Some(keys) = cached(storage::JWKS, uri).and_then(|body| parse_jwks(&body).ok()) {
+        if !refetch && let Some(keys) = cached(storage::JWKS, uri).and_then(|body| parse_jwks(&body, json::parse).ok())
+        {
             return Ok(keys);
         }
         let response = http::get(uri).await?;
         if response.status != 200 {
             return Err(AuthError::IdTokenSignature(format!("the JWKS answered HTTP {}", response.status)));
         }
-        let keys = parse_jwks(&response.body)?;
+        let keys = parse_jwks(&response.body, json::parse)?;
         cache(storage::JWKS, uri, response.body);
         Ok(keys)
     }
@@ -243,7 +246,7 @@ impl AuthClient {
     /// OIDC Core §3.1.3.7 item 6, RFC 7515 §5.2: the ID token is signed by one of the provider's
     /// keys; an unknown `kid` (a rotated key) gets one more look at the JWKS.
     async fn check_signature(&self, id_token: &str, keys: Result<Vec<Jwk>, AuthError>) -> Result<(), AuthError> {
-        let parts = signed_parts(id_token)?;
+        let parts = signed_parts(id_token, json::parse)?;
         let kid = parts.kid.as_deref();
         let mut key = keys.ok().and_then(|keys| select_key(&keys, kid, parts.alg).cloned());
         if key.is_none() {
@@ -261,7 +264,7 @@ impl AuthClient {
     fn adopt(&self, tokens: TokenSet) {
         let _ = storage::set(Area::Local, storage::SIGNED_IN_MARKER, "1");
         if self.config.token_storage == TokenStorage::Local {
-            let _ = storage::set(Area::Local, storage::TOKENS, &json::to_string(&tokens));
+            let _ = storage::set(Area::Local, storage::TOKENS, &tokens.encode());
         }
         self.shared.tokens.replace(Some(tokens.clone()));
         self.post(&TabMessage::Tokens { tokens });
@@ -269,7 +272,7 @@ impl AuthClient {
 
     async fn restore(&self) -> Outcome {
         if self.config.token_storage == TokenStorage::Local {
-            match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text)) {
+            match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text, json::parse)) {
                 // An expired access token is still worth keeping while a refresh token can renew it.
                 Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.should_refresh(now(), 0) => {
                     self.shared.tokens.replace(Some(tokens));
@@ -332,7 +335,8 @@ impl AuthClient {
     /// alone can lag behind a refresh that another tab just finished).
     fn reread(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Local {
-            let stored = storage::get(Area::Local, storage::TOKENS).and_then(|text| parse_token_set(&text).ok());
+            let stored =
+                storage::get(Area::Local, storage::TOKENS).and_then(|text| parse_token_set(&text, json::parse).ok());
             let mine = self.shared.tokens.borrow().clone();
             let newest = match (stored, mine) {
                 (Some(stored), Some(mine)) => Some(if stored.expires_at >= mine.expires_at { stored } else { mine }),
@@ -373,7 +377,9 @@ impl AuthClient {
             let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
             let body = refresh_body(&self.config.client_id, &refresh_token);
             let mut result = match http::post_form(&self.endpoints.token, &body).await {
-                Ok(response) => finish_refresh(&self.config, &current, response.status, &response.body, now()),
+                Ok(response) => {
+                    finish_refresh(&self.config, &current, response.status, &response.body, now(), json::parse)
+                }
                 Err(error) => Err(error),
             };
             if let Ok(next) = &result

@@ -1,7 +1,7 @@
 //! Runtime configuration (`config.json`) and its validation; defaults live here and nowhere else.
 
 use super::error::AuthError;
-use super::json::{self, Object, Value};
+use super::json::{Json, Parse};
 use super::url::{is_secure_url, origin_of};
 
 /// Scope requested when `config.json` names none.
@@ -57,16 +57,11 @@ fn config_error(message: String) -> AuthError {
 }
 
 /// A string key; absent and `null` read as `None`.
-fn string(raw: &Object, key: &str) -> Result<Option<String>, AuthError> {
-    match raw.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => json::as_str(value)
-            .map(|s| Some(s.to_owned()))
-            .ok_or_else(|| config_error(format!("`{key}` must be a string"))),
-    }
+fn string(raw: &Json, key: &str) -> Result<Option<String>, AuthError> {
+    raw.opt_string(key).map_err(|_| config_error(format!("`{key}` must be a string")))
 }
 
-fn required(raw: &Object, key: &str) -> Result<String, AuthError> {
+fn required(raw: &Json, key: &str) -> Result<String, AuthError> {
     string(raw, key)?.ok_or_else(|| config_error(format!("`{key}` is missing")))
 }
 
@@ -78,7 +73,7 @@ pub fn normalize_domain(domain: &str) -> Result<String, AuthError> {
         issuer.push('/');
     }
     if origin_of(&issuer).is_none() || issuer.contains(['?', '#']) {
-        return Err(AuthError::Config(format!("`domain` is not a host name or issuer URL: {domain:?}")));
+        return Err(AuthError::Config(format!("`domain` is not a host name or issuer URL: \"{domain}\"")));
     }
     if !is_secure_url(&issuer) {
         return Err(AuthError::Config("`domain` must use https (plain http only on loopback)".into()));
@@ -103,9 +98,10 @@ fn secure_url(field: &str, value: Option<String>) -> Result<Option<String>, Auth
 }
 
 /// Parses and validates `config.json`; `origin` is the page's origin, for the default URIs.
-pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
-    let raw: Object = json::from_str(json).map_err(|_| config_error("not a JSON object".into()))?;
-    if let Some(unknown) = raw.keys().find(|k| !KEYS.contains(&k.as_str())) {
+pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, AuthError> {
+    let raw =
+        parse(text).filter(|doc| doc.members().is_some()).ok_or_else(|| config_error("not a JSON object".into()))?;
+    if let Some((unknown, _)) = raw.members().into_iter().flatten().find(|(key, _)| !KEYS.contains(&key.as_str())) {
         return Err(config_error(format!("unknown key `{unknown}`")));
     }
     let issuer = normalize_domain(&required(&raw, "domain")?)?;
@@ -118,15 +114,14 @@ pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
         None | Some("memory") => TokenStorage::Memory,
         Some("local") => TokenStorage::Local,
         Some(other) => {
-            return Err(AuthError::Config(format!("`token_storage` must be memory or local, not {other:?}")));
+            return Err(AuthError::Config(format!("`token_storage` must be memory or local, not \"{other}\"")));
         }
     };
     let leeway_seconds = match raw.get("leeway_seconds") {
-        None | Some(Value::Null) => DEFAULT_LEEWAY_SECONDS,
-        Some(value) => json::as_f64(value)
-            .filter(|n| n.fract() == 0.0 && *n >= 0.0)
-            .map(|n| n as u64)
-            .ok_or_else(|| config_error("`leeway_seconds` must be a whole number of seconds".into()))?,
+        None | Some(Json::Null) => DEFAULT_LEEWAY_SECONDS,
+        Some(value) => {
+            value.as_u64().ok_or_else(|| config_error("`leeway_seconds` must be a whole number of seconds".into()))?
+        }
     };
     if leeway_seconds > MAX_LEEWAY_SECONDS {
         return Err(AuthError::Config(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
@@ -151,16 +146,17 @@ pub fn parse_config(json: &str, origin: &str) -> Result<Config, AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::json::native::parse;
 
     const ORIGIN: &str = "http://127.0.0.1:8080";
 
-    fn parse(json: &str) -> Result<Config, AuthError> {
-        parse_config(json, ORIGIN)
+    fn config(json: &str) -> Result<Config, AuthError> {
+        parse_config(json, ORIGIN, parse)
     }
 
     #[test]
     fn the_shipped_dev_config_is_valid() {
-        let config = parse(include_str!("../../config.json")).unwrap();
+        let config = config(include_str!("../../config.json")).unwrap();
         assert_eq!(config.issuer, "http://127.0.0.1:4000/");
         assert_eq!(config.redirect_uri, "http://127.0.0.1:8080/callback");
         assert_eq!(config.post_logout_redirect_uri, "http://127.0.0.1:8080/");
@@ -197,14 +193,14 @@ mod tests {
             ("<html>", "config.json"),
         ];
         for (json, field) in cases {
-            let err = parse(json).unwrap_err();
+            let err = config(json).unwrap_err();
             assert!(err.message().contains(field), "{json}: {err}");
         }
     }
 
     #[test]
     fn optional_fields_are_kept() {
-        let config = parse(
+        let config = config(
             r#"{"domain":"a.test","client_id":"c","organization":"org_1","invitation":"inv",
                 "token_storage":"local","redirect_uri":"https://app.test/cb","leeway_seconds":5}"#,
         )

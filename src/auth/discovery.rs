@@ -1,10 +1,9 @@
 //! Provider metadata: OpenID Connect Discovery, with Auth0's paths as the fallback.
 
-use miniserde::{Deserialize, Serialize};
-
 use super::config::Config;
 use super::error::AuthError;
-use super::json;
+use super::json::{Json, Parse};
+use super::record::{self, Record};
 use super::url::{is_secure_url, with_query};
 
 /// How the provider ends its session.
@@ -26,18 +25,6 @@ pub struct Endpoints {
     pub jwks_uri: Option<String>,
     /// RFC 9207 §3: the provider always sends `iss` on its authorization responses.
     pub iss_parameter_supported: bool,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    end_session_endpoint: Option<String>,
-    revocation_endpoint: Option<String>,
-    jwks_uri: Option<String>,
-    authorization_response_iss_parameter_supported: Option<bool>,
-    code_challenge_methods_supported: Option<Vec<String>>,
 }
 
 /// OIDC Discovery §4: the metadata lives at the issuer (without its trailing slash) + this path.
@@ -66,28 +53,33 @@ fn checked_opt(name: &str, url: Option<String>) -> Result<Option<String>, AuthEr
 }
 
 /// Parses a discovery document; its `issuer` must equal the configured one (OIDC Discovery §4.3).
-pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError> {
-    let meta: Metadata = json::from_str(body)
-        .map_err(|_| AuthError::Discovery("the document is not the JSON object OIDC Discovery §3 describes".into()))?;
-    if meta.issuer != issuer {
-        return Err(AuthError::Discovery(format!("issuer {:?} differs from the configured {issuer:?}", meta.issuer)));
+pub fn parse_discovery(issuer: &str, body: &str, parse: Parse) -> Result<Endpoints, AuthError> {
+    let unusable = || AuthError::Discovery("not an OIDC Discovery §3 document".into());
+    let meta = parse(body).ok_or_else(unusable)?;
+    let member = |name: &str| meta.opt_string(name).map_err(|_| unusable());
+    let required = |name: &str| member(name)?.ok_or_else(unusable);
+    let found = required("issuer")?;
+    if found != issuer {
+        return Err(AuthError::Discovery(format!("issuer \"{found}\" differs from the configured \"{issuer}\"")));
     }
-    if let Some(methods) = &meta.code_challenge_methods_supported
-        && !methods.iter().any(|m| m == "S256")
-    {
-        return Err(AuthError::Discovery("the provider does not support PKCE S256".into()));
+    // RFC 8414 §2: when the methods are listed, S256 must be among them.
+    if let Some(methods) = meta.get("code_challenge_methods_supported").filter(|m| **m != Json::Null) {
+        let methods = methods.items().ok_or_else(unusable)?;
+        if !methods.iter().any(|m| m.as_str() == Some("S256")) {
+            return Err(AuthError::Discovery("the provider does not support PKCE S256".into()));
+        }
     }
-    let logout = match checked_opt("end_session_endpoint", meta.end_session_endpoint)? {
+    let logout = match checked_opt("end_session_endpoint", member("end_session_endpoint")?)? {
         Some(url) => Logout::EndSession(url),
         None => auth0_endpoints(issuer).logout,
     };
     Ok(Endpoints {
-        authorization: checked("authorization_endpoint", meta.authorization_endpoint)?,
-        token: checked("token_endpoint", meta.token_endpoint)?,
+        authorization: checked("authorization_endpoint", required("authorization_endpoint")?)?,
+        token: checked("token_endpoint", required("token_endpoint")?)?,
         logout,
-        revocation: checked_opt("revocation_endpoint", meta.revocation_endpoint)?,
-        jwks_uri: checked_opt("jwks_uri", meta.jwks_uri)?,
-        iss_parameter_supported: meta.authorization_response_iss_parameter_supported == Some(true),
+        revocation: checked_opt("revocation_endpoint", member("revocation_endpoint")?)?,
+        jwks_uri: checked_opt("jwks_uri", member("jwks_uri")?)?,
+        iss_parameter_supported: meta.get("authorization_response_iss_parameter_supported") == Some(&Json::Bool(true)),
     })
 }
 
@@ -95,7 +87,7 @@ pub fn parse_discovery(issuer: &str, body: &str) -> Result<Endpoints, AuthError>
 pub const CACHE_MAX_AGE: u64 = 3600;
 
 /// A provider document kept in storage, so start-up and the callback skip the fetch while fresh.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedDocument {
     /// Where it came from (the issuer, or the JWKS URI).
     pub source: String,
@@ -104,6 +96,22 @@ pub struct CachedDocument {
 }
 
 impl CachedDocument {
+    /// The copy as stored.
+    pub fn encode(&self) -> String {
+        let fetched_at = self.fetched_at.to_string();
+        record::encode([("source", self.source.as_str()), ("fetched_at", &fetched_at), ("body", &self.body)])
+    }
+
+    /// A stored copy; `None` when it is not one.
+    pub fn decode(text: &str) -> Option<CachedDocument> {
+        let record = Record::decode(text);
+        Some(CachedDocument {
+            source: record.string("source")?,
+            fetched_at: record.number("fetched_at")?,
+            body: record.string("body")?,
+        })
+    }
+
     /// The body, if this copy is of `source` and fresh at `now`; parse (and so check) it again.
     pub fn fresh_body(&self, source: &str, now: u64) -> Option<&str> {
         let fresh = self.source == source && self.fetched_at <= now && now - self.fetched_at <= CACHE_MAX_AGE;
@@ -134,6 +142,7 @@ pub fn logout_url(endpoints: &Endpoints, config: &Config, id_token_hint: Option<
 mod tests {
     use super::*;
     use crate::auth::config::parse_config;
+    use crate::auth::json::native::parse;
 
     const ISSUER: &str = "https://tenant.eu.auth0.com/";
 
@@ -153,7 +162,7 @@ mod tests {
     fn endpoints_come_from_the_document() {
         let extra = r#","end_session_endpoint":"https://tenant.eu.auth0.com/oidc/logout",
             "authorization_response_iss_parameter_supported":true,"code_challenge_methods_supported":["S256"]"#;
-        let endpoints = parse_discovery(ISSUER, &document(ISSUER, extra)).unwrap();
+        let endpoints = parse_discovery(ISSUER, &document(ISSUER, extra), parse).unwrap();
         assert_eq!(endpoints.token, "https://tenant.eu.auth0.com/oauth/token");
         assert_eq!(endpoints.logout, Logout::EndSession("https://tenant.eu.auth0.com/oidc/logout".into()));
         assert!(endpoints.iss_parameter_supported);
@@ -161,14 +170,14 @@ mod tests {
 
     #[test]
     fn without_end_session_auth0_logout_is_used() {
-        let endpoints = parse_discovery(ISSUER, &document(ISSUER, "")).unwrap();
+        let endpoints = parse_discovery(ISSUER, &document(ISSUER, ""), parse).unwrap();
         assert_eq!(endpoints.logout, auth0_endpoints(ISSUER).logout);
         assert!(!endpoints.iss_parameter_supported);
     }
 
     #[test]
     fn a_different_issuer_is_refused() {
-        let err = parse_discovery(ISSUER, &document("https://tenant.eu.auth0.com", "")).unwrap_err();
+        let err = parse_discovery(ISSUER, &document("https://tenant.eu.auth0.com", ""), parse).unwrap_err();
         assert_eq!(err.code(), "discovery");
     }
 
@@ -177,7 +186,7 @@ mod tests {
         let plain = document(ISSUER, r#","code_challenge_methods_supported":["plain"]"#);
         let http = document(ISSUER, r#","end_session_endpoint":"http://evil.test/logout""#);
         for body in ["<html>", "{}", "null", plain.as_str(), http.as_str()] {
-            assert_eq!(parse_discovery(ISSUER, body).unwrap_err().code(), "discovery", "{body}");
+            assert_eq!(parse_discovery(ISSUER, body, parse).unwrap_err().code(), "discovery", "{body}");
         }
     }
 
@@ -188,14 +197,17 @@ mod tests {
         assert!(cached.fresh_body(ISSUER, 1001 + CACHE_MAX_AGE).is_none());
         assert!(cached.fresh_body(ISSUER, 999).is_none(), "from the future");
         assert!(cached.fresh_body("https://other.test/", 1000).is_none());
+        assert_eq!(CachedDocument::decode(&cached.encode()), Some(cached.clone()));
+        assert_eq!(CachedDocument::decode("{\"source\":1}"), None);
         let tampered = CachedDocument { body: document("https://evil.test/", ""), ..cached };
         let body = tampered.fresh_body(ISSUER, 1000).unwrap();
-        assert!(parse_discovery(ISSUER, body).is_err(), "a tampered copy fails the issuer check again");
+        assert!(parse_discovery(ISSUER, body, parse).is_err(), "a tampered copy fails the issuer check again");
     }
 
     #[test]
     fn logout_urls() {
-        let config = parse_config(r#"{"domain":"tenant.eu.auth0.com","client_id":"abc"}"#, "https://app.test").unwrap();
+        let config =
+            parse_config(r#"{"domain":"tenant.eu.auth0.com","client_id":"abc"}"#, "https://app.test", parse).unwrap();
         let auth0 = logout_url(&auth0_endpoints(ISSUER), &config, Some("idt"));
         assert_eq!(auth0, "https://tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.test%2F");
         let oidc = Endpoints { logout: Logout::EndSession(format!("{ISSUER}end")), ..auth0_endpoints(ISSUER) };

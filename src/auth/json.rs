@@ -1,56 +1,122 @@
-//! JSON in and out, with miniserde (a small parser without serde's per-type code), and the few
-//! reads the core makes of untyped values (claims).
+//! JSON values as the core reads them. The core never parses JSON text itself: the parser is
+//! passed in, like the clock — the browser's `JSON.parse` in the app (so no JSON parser ships in
+//! the WebAssembly), serde_json in native tests.
 
-use miniserde::json::Number;
-pub use miniserde::json::{Object, Value, from_str, to_string};
+/// A parsed JSON value; an object keeps its members in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
 
-/// The string in `value`, if it is one.
-pub fn as_str(value: &Value) -> Option<&str> {
-    match value {
-        Value::String(s) => Some(s),
-        _ => None,
+/// A JSON parser: text in, the value out, `None` for anything that is not JSON.
+pub type Parse = fn(&str) -> Option<Json>;
+
+/// A member of an object had the wrong type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WrongType;
+
+impl Json {
+    /// The member `key` of an object (`None` for other values).
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.members()?.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    }
+
+    /// An object's members.
+    pub fn members(&self) -> Option<&[(String, Json)]> {
+        match self {
+            Json::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// An array's items.
+    pub fn items(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number, if it is a whole one from 0 to `u64::MAX`.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < u64::MAX as f64).map(|n| n as u64)
+    }
+
+    /// An optional string member: absent or `null` is `None`; a member of another type is wrong.
+    pub fn opt_string(&self, key: &str) -> Result<Option<String>, WrongType> {
+        match self.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(value) => value.as_str().map(|s| Some(s.to_owned())).ok_or(WrongType),
+        }
+    }
+
+    /// A required string member.
+    pub fn string(&self, key: &str) -> Result<String, WrongType> {
+        self.opt_string(key)?.ok_or(WrongType)
     }
 }
 
-/// The number in `value`, if it is one (RFC 7519 §2 NumericDate may be fractional).
-pub fn as_f64(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(Number::U64(n)) => Some(*n as f64),
-        Value::Number(Number::I64(n)) => Some(*n as f64),
-        Value::Number(Number::F64(n)) => Some(*n),
-        _ => None,
+/// serde_json as the parser, for tests and native tools (never in the shipped WebAssembly).
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub mod native {
+    use super::Json;
+
+    fn convert(value: serde_json::Value) -> Json {
+        match value {
+            serde_json::Value::Null => Json::Null,
+            serde_json::Value::Bool(b) => Json::Bool(b),
+            serde_json::Value::Number(n) => Json::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Json::String(s),
+            serde_json::Value::Array(items) => Json::Array(items.into_iter().map(convert).collect()),
+            serde_json::Value::Object(members) => {
+                Json::Object(members.into_iter().map(|(k, v)| (k, convert(v))).collect())
+            }
+        }
     }
-}
 
-/// A value as the UI shows it: a string as it is, anything else as compact JSON.
-pub fn text(value: &Value) -> String {
-    as_str(value).map_or_else(|| to_string(value), str::to_owned)
-}
-
-/// Whether two optional values are the same JSON (miniserde's values have no `==`).
-pub fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
-    a.map(to_string) == b.map(to_string)
+    /// Parses `text` with serde_json.
+    pub fn parse(text: &str) -> Option<Json> {
+        serde_json::from_str(text).ok().map(convert)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::native::parse;
     use super::*;
 
     #[test]
     fn reads() {
-        let object: Object = from_str(r#"{"s":"x","n":3,"m":-2,"f":1.5,"a":[1],"z":null}"#).unwrap();
-        assert_eq!(as_str(&object["s"]), Some("x"));
-        assert_eq!(as_str(&object["n"]), None);
-        assert_eq!(
-            (as_f64(&object["n"]), as_f64(&object["m"]), as_f64(&object["f"])),
-            (Some(3.0), Some(-2.0), Some(1.5))
-        );
-        assert_eq!(as_f64(&object["s"]), None);
-        assert_eq!(
-            (text(&object["s"]), text(&object["a"]), text(&object["z"])),
-            ("x".into(), "[1]".into(), "null".into())
-        );
-        assert!(same(object.get("n"), object.get("n")) && !same(object.get("n"), object.get("m")));
-        assert!(same(object.get("missing"), None) && !same(object.get("s"), None));
+        let doc = parse(r#"{"s":"x","n":3,"f":1.5,"a":[1],"z":null,"m":-2}"#).unwrap();
+        assert_eq!(doc.get("s").and_then(Json::as_str), Some("x"));
+        assert_eq!(doc.get("n").and_then(Json::as_u64), Some(3));
+        assert_eq!(doc.get("f").and_then(Json::as_u64), None);
+        assert_eq!(doc.get("m").and_then(Json::as_u64), None);
+        assert_eq!(doc.get("f").and_then(Json::as_f64), Some(1.5));
+        assert_eq!(doc.get("a").and_then(Json::items).map(<[Json]>::len), Some(1));
+        assert_eq!((doc.opt_string("z"), doc.opt_string("gone")), (Ok(None), Ok(None)));
+        assert_eq!((doc.opt_string("n"), doc.string("gone")), (Err(WrongType), Err(WrongType)));
+        assert_eq!(Json::Null.get("s"), None);
     }
 }

@@ -1,11 +1,10 @@
 //! JWS signatures (RFC 7515): what is signed, with which algorithm, and which JWKS key checks it.
 
+use super::error::AuthError;
+use super::id_token::decode_part;
+use super::json::{Json, Parse};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use miniserde::Deserialize;
-
-use super::error::AuthError;
-use super::json::{self, Object, Value};
 
 /// The algorithms accepted (RFC 8725 §3.1: an allow-list; never `none`, never HS*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,26 +23,17 @@ pub struct SignedParts<'a> {
     pub signature: Vec<u8>,
 }
 
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    kid: Option<String>,
-}
-
 fn bad(why: &str) -> AuthError {
     AuthError::IdTokenSignature(why.to_owned())
 }
 
 /// Splits a compact JWS and checks its algorithm against the allow-list.
-pub fn signed_parts(jwt: &str) -> Result<SignedParts<'_>, AuthError> {
+pub fn signed_parts(jwt: &str, parse: Parse) -> Result<SignedParts<'_>, AuthError> {
     let (signing_input, signature) = jwt.rsplit_once('.').ok_or_else(|| bad("not a compact JWS"))?;
     let header = signing_input.split('.').next().unwrap_or_default();
-    let header: Header = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| json::from_str(std::str::from_utf8(&bytes).ok()?).ok())
-        .ok_or_else(|| bad("unreadable header"))?;
-    let alg = match header.alg.as_str() {
+    let header = decode_part(header, "header", parse).map_err(|_| bad("unreadable header"))?;
+    let kid = header.opt_string("kid").map_err(|_| bad("unreadable header"))?;
+    let alg = match header.get("alg").and_then(Json::as_str).unwrap_or_default() {
         "RS256" => SigningAlg::Rs256,
         "ES256" => SigningAlg::Es256,
         _ => return Err(bad("algorithm not accepted (RS256 or ES256 only)")),
@@ -53,7 +43,7 @@ pub fn signed_parts(jwt: &str) -> Result<SignedParts<'_>, AuthError> {
     if alg == SigningAlg::Es256 && signature.len() != 64 {
         return Err(bad("an ES256 signature is 64 bytes"));
     }
-    Ok(SignedParts { alg, kid: header.kid, signing_input, signature })
+    Ok(SignedParts { alg, kid, signing_input, signature })
 }
 
 /// A public key from a JWKS (RFC 7517 §4), with the members WebCrypto needs.
@@ -71,17 +61,9 @@ pub struct Jwk {
     pub y: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct JwkSet {
-    keys: Vec<Object>,
-}
-
 /// A key of a JWKS, if its members are what RFC 7517 §4 says (strings, `kty` present).
-fn read_jwk(key: &Object) -> Option<Jwk> {
-    let member = |name: &str| match key.get(name) {
-        None | Some(Value::Null) => Some(None),
-        Some(value) => json::as_str(value).map(|s| Some(s.to_owned())),
-    };
+fn read_jwk(key: &Json) -> Option<Jwk> {
+    let member = |name: &str| key.opt_string(name).ok();
     Some(Jwk {
         kty: member("kty")??,
         kid: member("kid")?,
@@ -96,15 +78,16 @@ fn read_jwk(key: &Object) -> Option<Jwk> {
 }
 
 /// Parses a JWKS; keys this client cannot read are skipped.
-pub fn parse_jwks(body: &str) -> Result<Vec<Jwk>, AuthError> {
-    let set: JwkSet = json::from_str(body).map_err(|_| bad("the provider's JWKS is unreadable"))?;
-    Ok(set.keys.iter().filter_map(read_jwk).collect())
+pub fn parse_jwks(body: &str, parse: Parse) -> Result<Vec<Jwk>, AuthError> {
+    let set = parse(body);
+    let keys = set.as_ref().and_then(|s| s.get("keys")).and_then(Json::items);
+    Ok(keys.ok_or_else(|| bad("the provider's JWKS is unreadable"))?.iter().filter_map(read_jwk).collect())
 }
 
 impl Jwk {
-    /// The key material alone, as the JWK JSON that WebCrypto imports (no `kid`, `alg` or `use`,
+    /// The key material alone, the JWK members WebCrypto imports (no `kid`, `alg` or `use`,
     /// which WebCrypto would check against its own idea of the key).
-    pub fn key_material(&self) -> String {
+    pub fn key_material(&self) -> Vec<(&'static str, &str)> {
         let members = [
             ("kty", Some(&self.kty)),
             ("n", self.n.as_ref()),
@@ -113,11 +96,7 @@ impl Jwk {
             ("x", self.x.as_ref()),
             ("y", self.y.as_ref()),
         ];
-        let object: Object = members
-            .into_iter()
-            .filter_map(|(name, value)| Some((name.to_owned(), Value::String(value?.clone()))))
-            .collect();
-        json::to_string(&object)
+        members.into_iter().filter_map(|(name, value)| Some((name, value?.as_str()))).collect()
     }
 
     /// RFC 7517 §4: whether this key may check a signature made with `alg`.
@@ -149,6 +128,7 @@ pub fn select_key<'a>(keys: &'a [Jwk], kid: Option<&str>, alg: SigningAlg) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::json::native::parse;
     use serde_json::json;
 
     fn token(header: serde_json::Value, signature: &[u8]) -> String {
@@ -167,7 +147,7 @@ mod tests {
     #[test]
     fn parts_of_a_signed_token() {
         let jwt = token(json!({"alg": "RS256", "kid": "r1"}), b"sig");
-        let parts = signed_parts(&jwt).unwrap();
+        let parts = signed_parts(&jwt, parse).unwrap();
         assert_eq!(
             (parts.alg, parts.kid.as_deref(), parts.signature.as_slice()),
             (SigningAlg::Rs256, Some("r1"), &b"sig"[..])
@@ -178,18 +158,18 @@ mod tests {
     #[test]
     fn only_rs256_and_es256_are_accepted() {
         for alg in ["none", "HS256", "RS512", "PS256", "ES384", "EdDSA"] {
-            let err = signed_parts(&token(json!({"alg": alg}), b"sig")).unwrap_err();
+            let err = signed_parts(&token(json!({"alg": alg}), b"sig"), parse).unwrap_err();
             assert_eq!(err.code(), "id_token_signature", "{alg}");
         }
-        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 63])).is_err());
-        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 64])).is_ok());
-        assert!(signed_parts("no-dots").is_err());
-        assert!(signed_parts("!!.e30.sig").is_err());
+        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 63]), parse).is_err());
+        assert!(signed_parts(&token(json!({"alg": "ES256"}), &[0; 64]), parse).is_ok());
+        assert!(signed_parts("no-dots", parse).is_err());
+        assert!(signed_parts("!!.e30.sig", parse).is_err());
     }
 
     #[test]
     fn keys_are_chosen_by_kid_type_use_and_curve() {
-        let keys = parse_jwks(JWKS).unwrap();
+        let keys = parse_jwks(JWKS, parse).unwrap();
         assert_eq!(keys.len(), 5, "the unreadable entry is skipped");
         assert_eq!(select_key(&keys, Some("r1"), SigningAlg::Rs256).and_then(|k| k.kid.as_deref()), Some("r1"));
         assert_eq!(select_key(&keys, Some("e1"), SigningAlg::Es256).and_then(|k| k.kid.as_deref()), Some("e1"));
@@ -203,13 +183,13 @@ mod tests {
             Some("r1"),
             "the only fit"
         );
-        assert!(parse_jwks("<html>").is_err());
+        assert!(parse_jwks("<html>", parse).is_err());
     }
 
     #[test]
     fn webcrypto_gets_only_the_key_material() {
-        let keys = parse_jwks(JWKS).unwrap();
-        assert_eq!(keys[0].key_material(), r#"{"e":"AQAB","kty":"RSA","n":"AQAB"}"#);
-        assert_eq!(keys[2].key_material(), r#"{"crv":"P-256","kty":"EC","x":"AA","y":"AA"}"#);
+        let keys = parse_jwks(JWKS, parse).unwrap();
+        assert_eq!(keys[0].key_material(), [("kty", "RSA"), ("n", "AQAB"), ("e", "AQAB")]);
+        assert_eq!(keys[2].key_material(), [("kty", "EC"), ("crv", "P-256"), ("x", "AA"), ("y", "AA")]);
     }
 }

@@ -11,6 +11,7 @@ pub mod id_token;
 pub mod json;
 pub mod jws;
 pub mod pkce;
+pub mod record;
 pub mod session;
 pub mod token;
 pub mod url;

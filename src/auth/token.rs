@@ -1,15 +1,14 @@
 //! Token requests as form bodies and their responses (RFC 6749 §4.1.3, §5.1, §5.2, §6).
 
-use miniserde::Deserialize;
-
 use super::error::AuthError;
-use super::json;
+use super::json::{Json, Parse, WrongType};
+use super::record;
 
 /// The longest `expires_in` accepted (one year), so expiry arithmetic stays sane.
 const MAX_EXPIRES_IN: u64 = 365 * 24 * 3600;
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    record::encode(pairs.iter().copied())
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5: exchange the code and prove the verifier.
@@ -34,7 +33,7 @@ pub fn revocation_body(client_id: &str, refresh_token: &str) -> String {
 }
 
 /// A successful token response (RFC 6749 §5.1).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -44,30 +43,44 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ErrorResponse {
-    error: String,
-    error_description: Option<String>,
+/// RFC 6749 §5.1's members, typed.
+fn read_success(doc: &Json) -> Result<TokenResponse, WrongType> {
+    let expires_in = match doc.get("expires_in") {
+        None | Some(Json::Null) => None,
+        Some(value) => Some(value.as_u64().ok_or(WrongType)?),
+    };
+    Ok(TokenResponse {
+        access_token: doc.string("access_token")?,
+        token_type: doc.string("token_type")?,
+        expires_in,
+        refresh_token: doc.opt_string("refresh_token")?,
+        id_token: doc.opt_string("id_token")?,
+        scope: doc.opt_string("scope")?,
+    })
 }
 
 /// Reads a token endpoint answer from its status and body.
-pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
+pub fn parse_token_response(status: u16, body: &str, parse: Parse) -> Result<TokenResponse, AuthError> {
+    let doc = parse(body);
     if !(200..300).contains(&status) {
         // RFC 6749 §5.2: errors come as JSON `{error, error_description}`, usually with 400.
-        return Err(match json::from_str::<ErrorResponse>(body) {
-            Ok(e) => AuthError::Provider { error: e.error, description: e.error_description },
-            Err(_) => AuthError::TokenResponse(format!("HTTP {status} without an OAuth error body")),
+        let error = doc.as_ref().and_then(|d| Some((d.string("error").ok()?, d.opt_string("error_description").ok()?)));
+        return Err(match error {
+            Some((error, description)) => AuthError::Provider { error, description },
+            None => AuthError::TokenResponse(format!("HTTP {status} without an OAuth error body")),
         });
     }
-    let response: TokenResponse = json::from_str(body).map_err(|_| {
-        AuthError::TokenResponse("not the JSON object of RFC 6749 §5.1 (access_token and token_type strings)".into())
-    })?;
+    let response = doc
+        .as_ref()
+        .ok_or(WrongType)
+        .and_then(read_success)
+        .map_err(|_| AuthError::TokenResponse("not an RFC 6749 §5.1 token response".into()))?;
     if response.access_token.is_empty() {
         return Err(AuthError::TokenResponse("`access_token` is empty".into()));
     }
     // RFC 6749 §7.1 / RFC 6750 §4: the type is compared case-insensitively.
     if !response.token_type.eq_ignore_ascii_case("bearer") {
-        return Err(AuthError::TokenResponse(format!("unsupported token_type {:?}", response.token_type)));
+        return Err(AuthError::TokenResponse(format!("unsupported token_type \"{}\"", response.token_type)));
     }
     if response.expires_in.is_some_and(|e| e == 0 || e > MAX_EXPIRES_IN) {
         return Err(AuthError::TokenResponse("`expires_in` is out of range".into()));
@@ -78,6 +91,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::json::native::parse;
 
     #[test]
     fn bodies_are_form_encoded() {
@@ -92,17 +106,20 @@ mod tests {
     fn a_recorded_success() {
         let body = r#"{"access_token":"at","expires_in":86400,"id_token":"a.b.c","refresh_token":"rt",
             "scope":"openid offline_access","token_type":"Bearer"}"#;
-        let r = parse_token_response(200, body).unwrap();
+        let r = parse_token_response(200, body, parse).unwrap();
         assert_eq!((r.access_token.as_str(), r.expires_in), ("at", Some(86400)));
         assert_eq!(r.refresh_token.as_deref(), Some("rt"));
-        let lower = parse_token_response(200, r#"{"access_token":"at","token_type":"bearer"}"#).unwrap();
+        let lower = parse_token_response(200, r#"{"access_token":"at","token_type":"bearer"}"#, parse).unwrap();
         assert_eq!(lower.expires_in, None);
     }
 
     #[test]
     fn provider_errors() {
-        let err =
-            parse_token_response(403, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#);
+        let err = parse_token_response(
+            403,
+            r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
+            parse,
+        );
         assert_eq!(
             err.unwrap_err(),
             AuthError::Provider { error: "invalid_grant".into(), description: Some("grant request is invalid".into()) }
@@ -126,7 +143,7 @@ mod tests {
             (200, r#"{"access_token":7,"token_type":"Bearer"}"#),
         ];
         for (status, body) in cases {
-            let err = parse_token_response(status, body).unwrap_err();
+            let err = parse_token_response(status, body, parse).unwrap_err();
             assert_eq!(err.code(), "token_response", "{status} {body}");
             assert!(!err.message().contains('<'), "no markup echoed: {err}");
         }

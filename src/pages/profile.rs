@@ -1,10 +1,17 @@
 //! `/profile` (protected): the ID token's claims.
 
-use crate::auth::json;
+use leptos::prelude::*;
+
+use crate::auth::browser::json;
+use crate::auth::json::Json;
 use crate::components::auth_provider::{AuthState, use_auth};
 use crate::components::protected::Protected;
 use crate::components::token_expiry::TokenExpiry;
-use leptos::prelude::*;
+
+/// A claim as shown: a string as it is, anything else as its JSON text.
+fn claim_text(value: &Json) -> String {
+    value.as_str().map_or_else(|| json::stringify(value), str::to_owned)
+}
 
 fn claims_list() -> impl IntoView {
     let auth = use_auth();
@@ -12,11 +19,13 @@ fn claims_list() -> impl IntoView {
         AuthState::SignedIn(user) => {
             let rows = user
                 .claims
+                .members()
+                .unwrap_or_default()
                 .iter()
                 .map(|(name, value)| {
                     view! {
                         <dt>{name.clone()}</dt>
-                        <dd data-claim=name.clone()>{json::text(value)}</dd>
+                        <dd data-claim=name.clone()>{claim_text(value)}</dd>
                     }
                 })
                 .collect_view();

@@ -76,13 +76,12 @@ pub fn headers_file(policy: &str) -> String {
 /// ignored there, CSP3 §6.1.3, so it is left out).
 pub fn with_meta(index_html: &str, policy: &str) -> String {
     let meta_policy = policy.replace("; frame-ancestors 'none'", "");
-    let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{meta_policy}\" />");
-    match index_html.find("<meta charset=\"utf-8\" />") {
-        Some(at) => {
-            let end = at + "<meta charset=\"utf-8\" />".len();
-            format!("{}\n    {meta}{}", &index_html[..end], &index_html[end..])
-        }
-        None => index_html.replacen("<head>", &format!("<head>\n    {meta}"), 1),
+    let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{meta_policy}\">");
+    // Right after `<meta charset…>`, which must come first, whether or not the page is minified.
+    let charset = index_html.find("<meta charset");
+    match charset.and_then(|start| Some(start + index_html[start..].find('>')? + 1)) {
+        Some(end) => format!("{}{meta}{}", &index_html[..end], &index_html[end..]),
+        None => index_html.replacen("<head>", &format!("<head>{meta}"), 1),
     }
 }
 
@@ -115,8 +114,13 @@ mod tests {
     #[test]
     fn the_meta_copy_leaves_out_frame_ancestors() {
         let html = with_meta("<html><head></head></html>", &policy(HTML, CONFIG).unwrap());
-        assert!(html.contains("http-equiv=\"Content-Security-Policy\""));
+        assert!(html.starts_with("<html><head><meta http-equiv=\"Content-Security-Policy\""));
         assert!(!html.contains("frame-ancestors"));
+        let minified = with_meta("<!doctype html><html lang=en><meta charset=utf-8><title>t</title>", "p");
+        assert_eq!(
+            minified,
+            "<!doctype html><html lang=en><meta charset=utf-8><meta http-equiv=\"Content-Security-Policy\" content=\"p\"><title>t</title>"
+        );
         assert!(headers_file("p").contains("  Referrer-Policy: no-referrer\n"));
     }
 }

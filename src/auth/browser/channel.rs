@@ -1,12 +1,12 @@
 //! A BroadcastChannel between this app's tabs: hand tokens to a new tab, share sign-in and sign-out.
 
-use miniserde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::auth::json;
-use crate::auth::session::TokenSet;
+use super::json;
+use crate::auth::record::Record;
+use crate::auth::session::{TokenSet, parse_token_set};
 
 const CHANNEL_NAME: &str = "leptos-pkce";
 
@@ -21,28 +21,20 @@ pub enum TabMessage {
     SignedOut,
 }
 
-/// A message as it travels: `{"kind": "request" | "tokens" | "signed-out", "tokens": …}`.
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    kind: String,
-    tokens: Option<TokenSet>,
-}
-
+/// A message as it travels: `kind=request`, `kind=signed-out`, or `kind=tokens&` and the set.
 fn encode(message: &TabMessage) -> String {
-    let (kind, tokens) = match message {
-        TabMessage::Request => ("request", None),
-        TabMessage::Tokens { tokens } => ("tokens", Some(tokens.clone())),
-        TabMessage::SignedOut => ("signed-out", None),
-    };
-    json::to_string(&Wire { kind: kind.to_owned(), tokens })
+    match message {
+        TabMessage::Request => "kind=request".to_owned(),
+        TabMessage::Tokens { tokens } => format!("kind=tokens&{}", tokens.encode()),
+        TabMessage::SignedOut => "kind=signed-out".to_owned(),
+    }
 }
 
 fn decode(text: &str) -> Option<TabMessage> {
-    let wire: Wire = json::from_str(text).ok()?;
-    match (wire.kind.as_str(), wire.tokens) {
-        ("request", _) => Some(TabMessage::Request),
-        ("tokens", Some(tokens)) => Some(TabMessage::Tokens { tokens }),
-        ("signed-out", _) => Some(TabMessage::SignedOut),
+    match Record::decode(text).get("kind")? {
+        "request" => Some(TabMessage::Request),
+        "tokens" => parse_token_set(text, json::parse).ok().map(|tokens| TabMessage::Tokens { tokens }),
+        "signed-out" => Some(TabMessage::SignedOut),
         _ => None,
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod channel;
 pub mod http;
+pub mod json;
 pub mod location;
 pub mod lock;
 pub mod random;

@@ -6,7 +6,6 @@ use web_sys::Storage;
 use super::js_message;
 use crate::auth::authorize::Transaction;
 use crate::auth::error::AuthError;
-use crate::auth::json;
 
 const TRANSACTION_PREFIX: &str = "leptos-pkce.tx.";
 /// Non-secret: says a session may exist at the provider, so a silent sign-in is worth trying.
@@ -55,7 +54,7 @@ pub fn remove(which: Area, key: &str) {
 
 /// Saves a login transaction under its `state`.
 pub fn save_transaction(transaction: &Transaction) -> Result<(), AuthError> {
-    set(Area::Session, &format!("{TRANSACTION_PREFIX}{}", transaction.state), &json::to_string(transaction))
+    set(Area::Session, &format!("{TRANSACTION_PREFIX}{}", transaction.state), &transaction.encode())
 }
 
 /// Takes (reads and deletes at once: single use) the transaction for `state`.
@@ -63,7 +62,7 @@ pub fn take_transaction(state: &str) -> Option<Transaction> {
     let key = format!("{TRANSACTION_PREFIX}{state}");
     let text = get(Area::Session, &key)?;
     remove(Area::Session, &key);
-    json::from_str(&text).ok()
+    Transaction::decode(&text)
 }
 
 /// Deletes transactions that are stale or unreadable.
@@ -78,7 +77,7 @@ pub fn sweep_transactions(now: u64) {
             .get_item(key)
             .ok()
             .flatten()
-            .and_then(|text| json::from_str::<Transaction>(&text).ok())
+            .and_then(|text| Transaction::decode(&text))
             .is_none_or(|t| t.is_stale(now));
         if stale {
             let _ = storage.remove_item(key);

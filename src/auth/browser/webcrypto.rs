@@ -5,8 +5,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use super::js_message;
+use super::{js_message, json};
 use crate::auth::error::AuthError;
+use crate::auth::json::Json;
 use crate::auth::jws::{Jwk, SigningAlg};
 
 fn object(json: &str) -> Result<Object, AuthError> {
@@ -32,10 +33,10 @@ pub async fn verify(alg: SigningAlg, key: &Jwk, data: &[u8], signature: &[u8]) -
         .map(|c| c.subtle())
         .ok_or_else(|| AuthError::IdTokenSignature("WebCrypto is not available".into()))?;
     let (import, check) = parameters(alg);
-    let material = key.key_material();
+    let members = key.key_material().into_iter().map(|(name, value)| (name.to_owned(), Json::String(value.to_owned())));
+    let material: Object = json::to_js(&Json::Object(members.collect())).unchecked_into();
     let usages = js_sys::Array::of1(&"verify".into());
-    let imported =
-        subtle.import_key_with_object("jwk", &object(&material)?, &object(import)?, false, &usages).map_err(fail)?;
+    let imported = subtle.import_key_with_object("jwk", &material, &object(import)?, false, &usages).map_err(fail)?;
     let key: CryptoKey = JsFuture::from(imported).await.map_err(fail)?.unchecked_into();
     // Copies keep the views valid across the await.
     let (signature, data) = (Uint8Array::from(signature).to_vec(), Uint8Array::from(data).to_vec());

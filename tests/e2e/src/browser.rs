@@ -231,8 +231,9 @@ impl Browser {
 
     /// The refresh token the app keeps in `local` mode.
     pub async fn stored_refresh_token(&self) -> Result<String, String> {
-        let stored =
-            self.script("return JSON.parse(localStorage.getItem('leptos-pkce.tokens')).refresh_token;").await?;
+        let stored = self
+            .script("return new URLSearchParams(localStorage.getItem('leptos-pkce.tokens')).get('refresh_token');")
+            .await?;
         stored.as_str().map(str::to_owned).ok_or_else(|| "no refresh token in local storage".into())
     }
 

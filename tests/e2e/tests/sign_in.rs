@@ -239,8 +239,9 @@ async fn the_security_policy_blocks_an_injected_inline_script(_f: &Fixture, b: &
 /// Seeds a pending login transaction as the app writes one (made `age` seconds ago).
 async fn seed_login(b: &Browser, state: &str, age: u64, verifier: &str, nonce: &str) -> Outcome {
     let js = format!(
-        "sessionStorage.setItem('{TX_PREFIX}{state}', JSON.stringify({{state: '{state}', verifier: '{verifier}',
-           nonce: '{nonce}', return_to: '/', created_at: Math.floor(Date.now() / 1000) - {age}, silent: false}})); return true;"
+        "sessionStorage.setItem('{TX_PREFIX}{state}', new URLSearchParams({{state: '{state}', verifier: '{verifier}',
+           nonce: '{nonce}', return_to: '/', created_at: Math.floor(Date.now() / 1000) - {age}, silent: '0'}}).toString());
+         return true;"
     );
     b.script(&js).await.map(drop)
 }
@@ -391,7 +392,7 @@ async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Bro
     seed_transaction(b, "old", 601).await?;
     b.goto(&format!("/callback?code=abc&state=old&{iss}")).await?;
     ensure(b.wait_present("auth-error").await?.starts_with("login_expired:"), "a stale transaction")?;
-    // Tampered: not the app's JSON.
+    // Tampered: not a transaction the app wrote.
     b.script(&format!("sessionStorage.setItem('{TX_PREFIX}bad', '{{\"state\":1}}'); return true;")).await?;
     b.goto(&format!("/callback?code=abc&state=bad&{iss}")).await?;
     ensure(b.wait_present("auth-error").await?.starts_with("state_mismatch:"), "a tampered transaction")?;
