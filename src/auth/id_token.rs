@@ -65,8 +65,10 @@ fn string_claim<'a>(claims: &'a Claims, name: &'static str) -> Result<&'a str, A
     }
 }
 
+/// RFC 7519 §2 NumericDate: a finite number of seconds (`JSON.parse` reads `1e999` as infinity).
 fn time_claim(claims: &Claims, name: &'static str) -> Result<f64, AuthError> {
-    claims.get(name).and_then(Json::as_f64).ok_or_else(|| claim_error(name, "missing or not a number"))
+    let time = claims.get(name).and_then(Json::as_f64).filter(|t| t.is_finite());
+    time.ok_or_else(|| claim_error(name, "missing or not a number"))
 }
 
 fn audiences(claims: &Claims) -> Result<Vec<&str>, AuthError> {
@@ -221,6 +223,8 @@ pub(crate) mod tests {
         assert_eq!(failing_claim(with("azp", json!("other")), &e), "azp");
         assert_eq!(failing_claim(with("exp", json!(NOW - 61)), &e), "exp");
         assert_eq!(failing_claim(with("exp", json!("soon")), &e), "exp");
+        let never_expires = Json::Object(vec![("exp".into(), Json::Number(f64::INFINITY))]);
+        assert_eq!(time_claim(&never_expires, "exp").unwrap_err().code(), "id_token_claim");
         assert_eq!(failing_claim(with("iat", json!(NOW + 61)), &e), "iat");
         assert_eq!(failing_claim(without("iat"), &e), "iat");
         assert_eq!(failing_claim(with("nonce", json!("n2")), &e), "nonce");

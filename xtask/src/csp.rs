@@ -12,23 +12,24 @@ fn origin(url: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-/// The contents of every inline `<script>` (one without `src`).
-fn inline_scripts(html: &str) -> Vec<&str> {
-    let mut scripts = Vec::new();
+/// The contents of every inline `<tag>` element (a `<script>` without `src`, a `<style>`).
+fn inline_contents<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+    let mut contents = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         let after = &rest[start..];
         let Some(open_end) = after.find('>') else { break };
-        let Some(close) = after.find("</script>") else { break };
-        if !after[..open_end].contains("src=") && open_end < close {
-            scripts.push(&after[open_end + 1..close]);
+        let Some(end) = after.find(&close) else { break };
+        if !after[..open_end].contains("src=") && open_end < end {
+            contents.push(&after[open_end + 1..end]);
         }
-        rest = &after[close + "</script>".len()..];
+        rest = &after[end + close.len()..];
     }
-    scripts
+    contents
 }
 
-/// CSP Level 3 §8.1: `'sha256-…'` of a script's exact text.
+/// CSP Level 3 §8.1: `'sha256-…'` of an inline script's or style's exact text.
 fn hash_source(script: &str) -> String {
     format!("'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes())))
 }
@@ -44,11 +45,15 @@ pub fn policy(index_html: &str, config_json: &str) -> Result<String, String> {
     connect.extend(config["api_base_url"].as_str().and_then(origin));
     connect.dedup();
     let mut script = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
-    script.extend(inline_scripts(index_html).into_iter().map(hash_source));
+    script.extend(inline_contents(index_html, "script").into_iter().map(hash_source));
+    // The stylesheet is inlined: it would otherwise hold back the module script until it loads.
+    let mut style = vec!["'self'".to_owned()];
+    style.extend(inline_contents(index_html, "style").into_iter().map(hash_source));
     Ok(format!(
-        "default-src 'none'; script-src {}; style-src 'self'; img-src 'self'; connect-src {}; \
+        "default-src 'none'; script-src {}; style-src {}; img-src 'self'; connect-src {}; \
          base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'",
         script.join(" "),
+        style.join(" "),
         connect.join(" ")
     ))
 }
@@ -95,7 +100,8 @@ mod tests {
 
     #[test]
     fn inline_scripts_are_found_and_hashed() {
-        assert_eq!(inline_scripts(HTML), vec!["import init from '/a.js';", "x()"]);
+        assert_eq!(inline_contents(HTML, "script"), vec!["import init from '/a.js';", "x()"]);
+        assert_eq!(inline_contents("<style>a{}</style><p><style>b{}</style>", "style"), vec!["a{}", "b{}"]);
         // `echo -n 'x()' | openssl dgst -sha256 -binary | base64`
         assert_eq!(hash_source("x()"), "'sha256-D6IGS8VMvCoyaR/l0h9tERrBTATY01CoPS7l6xDv0kI='");
     }
@@ -104,6 +110,7 @@ mod tests {
     fn the_policy_is_strict() {
         let policy = policy(HTML, CONFIG).unwrap();
         assert!(policy.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        assert!(policy.contains("; style-src 'self'; "), "no inline style in HTML, so no hash");
         assert!(policy.contains("connect-src 'self' https://tenant.eu.auth0.com https://api.example.com;"));
         for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(policy.contains(directive), "{directive}");

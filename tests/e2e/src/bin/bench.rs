@@ -29,7 +29,8 @@ const PROBE: &str = r#"(() => {
     if (marks.signedIn === undefined && status?.textContent === 'signed-in') {
       marks.signedIn = performance.now();
       marks.signedInFromFetch = marks.signedIn - fetchStart();
-      marks.requests = ['document', ...performance.getEntriesByType('resource').map((e) => e.name)];
+      const span = (e) => `${e.name} ${Math.round(e.startTime)}–${Math.round(e.responseEnd)} ms`;
+      marks.requests = [span(performance.getEntriesByType('navigation')[0]), ...performance.getEntriesByType('resource').map(span)];
     }
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
