@@ -1,6 +1,8 @@
-//! The demo protected API: three endpoints, JWT access tokens verified against the issuer's JWKS.
+//! The demo protected APIs (messages, and reports on its own port and audience): JWT access
+//! tokens verified against the issuer's JWKS.
 
 pub mod keys;
+pub mod messages;
 pub mod routes;
 pub mod verify;
 

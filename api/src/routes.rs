@@ -1,27 +1,64 @@
-//! `GET /api/public`, `/api/private`, `/api/private-scoped`, with RFC 6750 errors and CORS.
+//! The messages API (`/api/public`, `/api/private`, `/api/private-scoped`, `/api/messages`) and
+//! the reports API (`/api/reports`), with RFC 6750 errors and CORS.
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::Settings;
 use crate::keys::KeySource;
+use crate::messages::{Deletion, MAX_BODY, Message, Messages, NewMessage};
 use crate::verify::{AccessClaims, Refusal, require_scope, verify};
 
-/// The scope `/api/private-scoped` needs.
+/// The scope `/api/private-scoped` and `GET /api/messages` need.
 pub const MESSAGES_SCOPE: &str = "read:messages";
+/// The scope that adds and deletes messages.
+pub const WRITE_SCOPE: &str = "write:messages";
+/// The scope of the reports API.
+pub const REPORTS_SCOPE: &str = "read:reports";
 const REALM: &str = "leptos-pkce-api";
 
 struct Api {
     settings: Settings,
     keys: KeySource,
+    messages: Messages,
+}
+
+/// A request refused for something other than its token.
+enum ApiError {
+    Auth(Refusal),
+    /// 400 (or 413, 415 from the body extractor): the body is not what the endpoint takes.
+    Body(StatusCode, String),
+    NotFound,
+    /// 403: the message is someone else's.
+    NotYours,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        ApiError::Auth(refusal)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error, description) = match self {
+            ApiError::Auth(refusal) => return refusal.into_response(),
+            ApiError::Body(status, why) => (status, "invalid_request", why),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such message".into()),
+            ApiError::NotYours => (StatusCode::FORBIDDEN, "forbidden", "only its author may delete a message".into()),
+        };
+        (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    }
 }
 
 impl IntoResponse for Refusal {
@@ -92,24 +129,87 @@ async fn private_scoped(State(api): State<Arc<Api>>, headers: HeaderMap) -> Resu
     Ok(answer("private-scoped", &claims))
 }
 
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+async fn list_messages(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<Vec<Message>>, ApiError> {
+    let claims = authorized(&api, &headers).await?;
+    require_scope(&claims, MESSAGES_SCOPE)?;
+    Ok(Json(api.messages.list()))
+}
+
+/// The token is checked before the body is looked at.
+async fn post_message(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    body: Result<Json<NewMessage>, JsonRejection>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let claims = authorized(&api, &headers).await?;
+    require_scope(&claims, WRITE_SCOPE)?;
+    let Json(new) = body.map_err(|e| ApiError::Body(e.status(), e.body_text()))?;
+    let message =
+        api.messages.add(&new.text, &claims.sub, now()).map_err(|why| ApiError::Body(StatusCode::BAD_REQUEST, why))?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+async fn delete_message(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    id: Result<Path<u64>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let claims = authorized(&api, &headers).await?;
+    require_scope(&claims, WRITE_SCOPE)?;
+    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
+    match api.messages.delete(id, &claims.sub) {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(Deletion::NotFound) => Err(ApiError::NotFound),
+        Err(Deletion::NotYours) => Err(ApiError::NotYours),
+    }
+}
+
+async fn reports(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
+    let claims = authorized(&api, &headers).await?;
+    require_scope(&claims, REPORTS_SCOPE)?;
+    Ok(Json(json!({
+        "endpoint": "reports",
+        "sub": claims.sub,
+        "reports": [{"name": "sign-ins this week", "value": 42}, {"name": "messages posted", "value": 7}],
+    })))
+}
+
 fn cors(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     // `Authorization` must be listed (a `*` does not cover it), and the app reads `WWW-Authenticate`.
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET])
-        .allow_headers([AUTHORIZATION])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
         .expose_headers([WWW_AUTHENTICATE])
 }
 
-/// The API's routes.
-pub fn router(settings: Settings) -> Router {
+fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
     let layer = cors(&settings.app_origins);
-    let api = Arc::new(Api { keys: KeySource::new(&settings.issuer, settings.jwks_min_refetch), settings });
+    let keys = KeySource::new(&settings.issuer, settings.jwks_min_refetch);
+    (Arc::new(Api { keys, settings, messages: Messages::default() }), layer)
+}
+
+/// The messages API's routes.
+pub fn router(settings: Settings) -> Router {
+    let (api, layer) = api(settings);
     Router::new()
         .route("/api/public", get(public))
         .route("/api/private", get(private))
         .route("/api/private-scoped", get(private_scoped))
+        .route("/api/messages", get(list_messages).post(post_message))
+        .route("/api/messages/{id}", delete(delete_message))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
         .layer(layer)
+}
+
+/// The reports API's routes (its own port and audience).
+pub fn reports_router(settings: Settings) -> Router {
+    let (api, layer) = api(settings);
+    Router::new().route("/api/reports", get(reports)).with_state(api).layer(layer)
 }

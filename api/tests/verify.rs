@@ -1,116 +1,16 @@
 //! The API against tokens signed by test keys, with a discovery document and JWKS this test serves.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
-use api::Settings;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use axum::routing::get;
+use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-const AUDIENCE: &str = "https://api.test";
-const JWKS: &str = include_str!("fixtures/jwks.json");
-const RS256_PEM: &[u8] = include_bytes!("fixtures/test-rs256.pem");
-const ES256_PEM: &[u8] = include_bytes!("fixtures/test-es256.pem");
-const OTHER_PEM: &[u8] = include_bytes!("fixtures/other-rs256.pem");
-
-/// A provider that serves only discovery and the JWKS, counting JWKS fetches.
-struct Provider {
-    issuer: String,
-    jwks_hits: Arc<AtomicUsize>,
-    /// What `/jwks` serves; a test may rotate it.
-    jwks: Arc<Mutex<String>>,
-}
-
-async fn provider() -> Provider {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}/", listener.local_addr().unwrap());
-    let jwks_hits = Arc::new(AtomicUsize::new(0));
-    let hits = jwks_hits.clone();
-    let jwks = Arc::new(Mutex::new(JWKS.to_owned()));
-    let served = jwks.clone();
-    let doc = json!({"issuer": issuer, "jwks_uri": format!("{issuer}jwks")});
-    let app = axum::Router::new()
-        .route("/.well-known/openid-configuration", get(move || async move { axum::Json(doc) }))
-        .route(
-            "/jwks",
-            get(move || async move {
-                hits.fetch_add(1, Ordering::SeqCst);
-                let body = served.lock().unwrap().clone();
-                ([(header::CONTENT_TYPE, "application/json")], body)
-            }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider { issuer, jwks_hits, jwks }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-fn claims(issuer: &str) -> Value {
-    json!({"iss": issuer, "aud": AUDIENCE, "sub": "ada", "exp": now() + 60, "iat": now(),
-           "scope": "read:messages", "client_id": "app"})
-}
-
-fn sign(alg: Algorithm, kid: &str, pem: &[u8], claims: &Value) -> String {
-    let mut header = Header::new(alg);
-    header.kid = Some(kid.into());
-    let key = match alg {
-        Algorithm::ES256 => EncodingKey::from_ec_pem(pem).unwrap(),
-        _ => EncodingKey::from_rsa_pem(pem).unwrap(),
-    };
-    encode(&header, claims, &key).unwrap()
-}
-
-fn rs256(claims: &Value) -> String {
-    sign(Algorithm::RS256, "test-rs256", RS256_PEM, claims)
-}
-
-struct Answer {
-    status: StatusCode,
-    challenge: String,
-    body: Value,
-}
-
-async fn call(app: &axum::Router, path: &str, authorization: Option<&str>) -> Answer {
-    let mut request = Request::get(path).header(header::ORIGIN, "http://127.0.0.1:8080");
-    if let Some(value) = authorization {
-        request = request.header(header::AUTHORIZATION, value);
-    }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let challenge =
-        response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    Answer { status, challenge, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
-}
-
-/// The status `/api/private` answers for this token.
-async fn private_status(app: &axum::Router, token: &str) -> StatusCode {
-    call(app, "/api/private", Some(&format!("Bearer {token}"))).await.status
-}
-
-async fn setup_with(jwks_min_refetch: Duration) -> (Provider, axum::Router) {
-    let provider = provider().await;
-    let settings = Settings {
-        issuer: provider.issuer.clone(),
-        audience: AUDIENCE.into(),
-        app_origins: vec!["http://127.0.0.1:8080".into()],
-        leeway: 5,
-        jwks_min_refetch,
-    };
-    (provider, api::routes::router(settings))
-}
-
-async fn setup() -> (Provider, axum::Router) {
-    setup_with(Duration::from_secs(30)).await
-}
 
 async fn assert_invalid(app: &axum::Router, token: &str, why: &str) {
     let answer = call(app, "/api/private", Some(&format!("Bearer {token}"))).await;

@@ -16,7 +16,9 @@ const PORT = seconds('IDP_PORT', 4000);
 const ISSUER = `http://${HOST}:${PORT}/`;
 const CLIENT_ID = env('IDP_CLIENT_ID', 'leptos-pkce-dev');
 const AUDIENCE = env('API_AUDIENCE', 'https://api.leptos-pkce.test');
-const API_SCOPES = 'read:messages';
+const REPORTS_AUDIENCE = env('REPORTS_AUDIENCE', 'https://reports.leptos-pkce.test');
+// Each API (resource server) and the scopes it defines, as Auth0 APIs and their permissions.
+const RESOURCE_SCOPES = { [AUDIENCE]: 'read:messages write:messages', [REPORTS_AUDIENCE]: 'read:reports' };
 const APP_PORT = seconds('APP_PORT', 8080);
 const APP_ORIGINS = [`http://127.0.0.1:${APP_PORT}`, `http://localhost:${APP_PORT}`];
 // The reference page of `cargo xtask bench` (Auth0's own SDK), on an origin of its own.
@@ -90,7 +92,7 @@ const configuration = {
     const grant = (grantId && await ctx.oidc.provider.Grant.find(grantId))
       || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
     grant.addOIDCScope('openid profile email offline_access');
-    grant.addResourceScope(AUDIENCE, API_SCOPES);
+    for (const [resource, scopes] of Object.entries(RESOURCE_SCOPES)) grant.addResourceScope(resource, scopes);
     await grant.save();
     return grant;
   },
@@ -118,10 +120,10 @@ const configuration = {
       defaultResource: (ctx, _client, oneOf) => oneOf ?? ctx.oidc.params?.audience ?? undefined,
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, resource) => {
-        if (resource !== AUDIENCE) throw new Provider.errors.InvalidTarget(`unknown audience ${resource}`);
+        if (!Object.hasOwn(RESOURCE_SCOPES, resource)) throw new Provider.errors.InvalidTarget(`unknown audience ${resource}`);
         return {
-          scope: API_SCOPES,
-          audience: AUDIENCE,
+          scope: RESOURCE_SCOPES[resource],
+          audience: resource,
           accessTokenTTL: ACCESS_TOKEN_TTL,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'RS256' } },

@@ -92,7 +92,7 @@ pub fn dev() -> Result<(), String> {
     let _idp = start_service(idp)?;
     let _api = start_service(Command::new(root().join("target/debug/api")))?;
     eprintln!(
-        "xtask: provider http://127.0.0.1:4000, API http://127.0.0.1:4001, app http://127.0.0.1:8080 (Ctrl-C stops all)"
+        "xtask: provider http://127.0.0.1:4000, APIs http://127.0.0.1:4001 and :4002, app http://127.0.0.1:8080 (Ctrl-C stops all)"
     );
     let mut serve = command("trunk", &["serve"]);
     die_with_xtask(&mut serve);
