@@ -1,6 +1,7 @@
 //! The demo protected APIs (messages, and reports on its own port and audience): JWT access
 //! tokens verified against the issuer's JWKS.
 
+pub mod dpop;
 pub mod keys;
 pub mod messages;
 pub mod routes;
@@ -13,6 +14,8 @@ pub struct Settings {
     pub issuer: String,
     /// This API's identifier: the `aud` its tokens must carry.
     pub audience: String,
+    /// This API's origin as clients address it (`http://127.0.0.1:4001`): DPoP proofs name it.
+    pub public_url: String,
     /// Browser origins allowed by CORS.
     pub app_origins: Vec<String>,
     /// Clock tolerance for `exp` and `nbf`, in seconds.

@@ -26,18 +26,19 @@ async fn serve(port: String, router: axum::Router, what: &str) -> Result<(), Str
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let app_port = env("APP_PORT", "8080");
-    let settings = |audience: String| Settings {
+    let settings = |audience: String, port: &str| Settings {
         issuer: env("API_ISSUER", "http://127.0.0.1:4000/"),
         audience,
+        public_url: format!("http://127.0.0.1:{port}"),
         app_origins: vec![format!("http://127.0.0.1:{app_port}"), format!("http://localhost:{app_port}")],
         leeway: 5,
         jwks_min_refetch: std::time::Duration::from_secs(30),
     };
-    let messages = api::routes::router(settings(env("API_AUDIENCE", "https://api.leptos-pkce.test")));
-    let reports = api::routes::reports_router(settings(env("REPORTS_AUDIENCE", "https://reports.leptos-pkce.test")));
-    tokio::try_join!(
-        serve(env("API_PORT", "4001"), messages, "messages"),
-        serve(env("REPORTS_PORT", "4002"), reports, "reports"),
-    )
-    .map(|_| ())
+    let (api_port, reports_port) = (env("API_PORT", "4001"), env("REPORTS_PORT", "4002"));
+    let messages = api::routes::router(settings(env("API_AUDIENCE", "https://api.leptos-pkce.test"), &api_port));
+    let reports = api::routes::reports_router(settings(
+        env("REPORTS_AUDIENCE", "https://reports.leptos-pkce.test"),
+        &reports_port,
+    ));
+    tokio::try_join!(serve(api_port, messages, "messages"), serve(reports_port, reports, "reports")).map(|_| ())
 }

@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -15,6 +16,7 @@ use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::Settings;
+use crate::dpop;
 use crate::keys::KeySource;
 use crate::messages::{Deletion, MAX_BODY, Message, Messages, NewMessage};
 use crate::verify::{AccessClaims, Refusal, require_scope, verify};
@@ -31,7 +33,11 @@ struct Api {
     settings: Settings,
     keys: KeySource,
     messages: Messages,
+    replay: dpop::ReplayCache,
 }
+
+/// RFC 9449 §4.1: the header that carries a DPoP proof.
+const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// A request refused for something other than its token.
 enum ApiError {
@@ -83,6 +89,14 @@ impl IntoResponse for Refusal {
                 format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""),
                 json!({"error": "insufficient_scope", "error_description": format!("needs scope {scope}")}),
             ),
+            Refusal::InvalidProof(why) => (
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "DPoP algs=\"ES256 RS256\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
+                    why.replace('"', "'")
+                ),
+                json!({"error": "invalid_dpop_proof", "error_description": why}),
+            ),
         };
         let mut response = (status, Json(body)).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
@@ -92,17 +106,44 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// RFC 6750 §2.1: `Authorization: Bearer <token>` (the scheme is case-insensitive).
-fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
+/// RFC 6750 §2.1 `Authorization: Bearer <token>` or RFC 9449 §7.1 `DPoP <token>` (schemes are
+/// case-insensitive): whether it is DPoP, and the token.
+fn credentials(headers: &HeaderMap) -> Result<(bool, &str), Refusal> {
     let value = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Refusal::Missing)?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(Refusal::InvalidToken("the Authorization header is not a bearer token".into())),
+        Some((scheme, token)) if !token.trim().is_empty() && scheme.eq_ignore_ascii_case("bearer") => {
+            Ok((false, token.trim()))
+        }
+        Some((scheme, token)) if !token.trim().is_empty() && scheme.eq_ignore_ascii_case("dpop") => {
+            Ok((true, token.trim()))
+        }
+        _ => Err(Refusal::InvalidToken("the Authorization header is not a bearer or DPoP token".into())),
     }
 }
 
-async fn authorized(api: &Api, headers: &HeaderMap) -> Result<AccessClaims, Refusal> {
-    verify(bearer(headers)?, &api.keys, &api.settings).await
+/// The token's claims, once it is valid here and, when DPoP-bound, proven by its key.
+async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal> {
+    let (dpop, token) = credentials(&request.headers)?;
+    let claims = verify(token, &api.keys, &api.settings).await?;
+    match (dpop, claims.jkt()) {
+        (false, None) => Ok(claims),
+        // RFC 9449 §7.2: a DPoP-bound token is not accepted as a bearer token.
+        (false, Some(_)) => Err(Refusal::InvalidToken("a DPoP-bound token needs the DPoP scheme and a proof".into())),
+        (true, None) => Err(Refusal::InvalidToken("the token is not DPoP-bound".into())),
+        (true, Some(jkt)) => {
+            let mut proofs = request.headers.get_all(DPOP).iter();
+            let (Some(proof), None) = (proofs.next().and_then(|p| p.to_str().ok()), proofs.next()) else {
+                return Err(Refusal::InvalidProof("exactly one DPoP header is required".into()));
+            };
+            let url = format!("{}{}", api.settings.public_url, request.uri.path());
+            let checked = dpop::Request { method: request.method.as_str(), url: &url, access_token: token, now: now() };
+            // RFC 9449 §7.1: the proof's key is the one the token is bound to.
+            if dpop::check(proof, &checked, &api.replay).map_err(Refusal::InvalidProof)? != jkt {
+                return Err(Refusal::InvalidProof("the proof is signed by another key than the token's".into()));
+            }
+            Ok(claims)
+        }
+    }
 }
 
 fn answer(endpoint: &str, claims: &AccessClaims) -> Json<serde_json::Value> {
@@ -118,13 +159,13 @@ async fn public() -> Json<serde_json::Value> {
     Json(json!({"endpoint": "public", "message": "Hello from the public endpoint; no token needed."}))
 }
 
-async fn private(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
-    let claims = authorized(&api, &headers).await?;
+async fn private(State(api): State<Arc<Api>>, request: Parts) -> Result<Json<serde_json::Value>, Refusal> {
+    let claims = authorized(&api, &request).await?;
     Ok(answer("private", &claims))
 }
 
-async fn private_scoped(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
-    let claims = authorized(&api, &headers).await?;
+async fn private_scoped(State(api): State<Arc<Api>>, request: Parts) -> Result<Json<serde_json::Value>, Refusal> {
+    let claims = authorized(&api, &request).await?;
     require_scope(&claims, MESSAGES_SCOPE)?;
     Ok(answer("private-scoped", &claims))
 }
@@ -133,8 +174,8 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-async fn list_messages(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<Vec<Message>>, ApiError> {
-    let claims = authorized(&api, &headers).await?;
+async fn list_messages(State(api): State<Arc<Api>>, request: Parts) -> Result<Json<Vec<Message>>, ApiError> {
+    let claims = authorized(&api, &request).await?;
     require_scope(&claims, MESSAGES_SCOPE)?;
     Ok(Json(api.messages.list()))
 }
@@ -142,10 +183,10 @@ async fn list_messages(State(api): State<Arc<Api>>, headers: HeaderMap) -> Resul
 /// The token is checked before the body is looked at.
 async fn post_message(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
+    request: Parts,
     body: Result<Json<NewMessage>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let claims = authorized(&api, &headers).await?;
+    let claims = authorized(&api, &request).await?;
     require_scope(&claims, WRITE_SCOPE)?;
     let Json(new) = body.map_err(|e| ApiError::Body(e.status(), e.body_text()))?;
     let message =
@@ -155,10 +196,10 @@ async fn post_message(
 
 async fn delete_message(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
+    request: Parts,
     id: Result<Path<u64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let claims = authorized(&api, &headers).await?;
+    let claims = authorized(&api, &request).await?;
     require_scope(&claims, WRITE_SCOPE)?;
     let Path(id) = id.map_err(|_| ApiError::NotFound)?;
     match api.messages.delete(id, &claims.sub) {
@@ -168,8 +209,8 @@ async fn delete_message(
     }
 }
 
-async fn reports(State(api): State<Arc<Api>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, Refusal> {
-    let claims = authorized(&api, &headers).await?;
+async fn reports(State(api): State<Arc<Api>>, request: Parts) -> Result<Json<serde_json::Value>, Refusal> {
+    let claims = authorized(&api, &request).await?;
     require_scope(&claims, REPORTS_SCOPE)?;
     Ok(Json(json!({
         "endpoint": "reports",
@@ -184,14 +225,14 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
-        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE, DPOP])
         .expose_headers([WWW_AUTHENTICATE])
 }
 
 fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
     let layer = cors(&settings.app_origins);
     let keys = KeySource::new(&settings.issuer, settings.jwks_min_refetch);
-    (Arc::new(Api { keys, settings, messages: Messages::default() }), layer)
+    (Arc::new(Api { keys, settings, messages: Messages::default(), replay: dpop::ReplayCache::default() }), layer)
 }
 
 /// The messages API's routes.

@@ -19,6 +19,21 @@ pub struct AccessClaims {
     /// Auth0 RBAC puts an API's permissions here.
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 `cnf`, with RFC 9449's `jkt` (the RFC 7638 thumbprint of the client's DPoP key).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Confirmation {
+    pub jkt: Option<String>,
+}
+
+impl AccessClaims {
+    /// The thumbprint the token is bound to, if it is DPoP-bound.
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref()?.jkt.as_deref()
+    }
 }
 
 impl AccessClaims {
@@ -43,6 +58,8 @@ pub enum Refusal {
     InvalidToken(String),
     /// A valid token without the scope the endpoint needs: 403 `insufficient_scope`.
     InsufficientScope(&'static str),
+    /// RFC 9449 §7.1: a missing or bad DPoP proof: 401 `invalid_dpop_proof`.
+    InvalidProof(String),
 }
 
 /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.

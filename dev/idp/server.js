@@ -112,6 +112,9 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: true },
+    // RFC 9449 (on by default in oidc-provider 9, stated for the DPoP client): a token request with a DPoP
+    // proof gets tokens bound to its key (cnf.jkt); one without gets bearer tokens as before.
+    dPoP: { enabled: true },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     resourceIndicators: {

@@ -201,6 +201,7 @@ async fn serve_api(counts: ApiCounts, refuse: RefuseNext) -> Result<RunningApi, 
     let settings = api::Settings {
         issuer: format!("{IDP}/"),
         audience: "https://api.leptos-pkce.test".into(),
+        public_url: "http://127.0.0.1:4001".into(),
         app_origins: vec![APP.into()],
         leeway: 0,
         jwks_min_refetch: Duration::from_secs(30),

@@ -1,0 +1,116 @@
+//! DPoP-bound access tokens (RFC 9449 §7): each check of the proof, with real signatures.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use api::dpop::token_hash;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const URL: &str = "http://api.test/api/private";
+
+/// A test key's public JWK, from the fixture JWKS.
+fn public_jwk(kid: &str) -> Jwk {
+    let set: JwkSet = serde_json::from_str(JWKS).unwrap();
+    let mut jwk = set.find(kid).unwrap().clone();
+    jwk.common.key_id = None;
+    jwk
+}
+
+/// An access token bound to the ES256 test key.
+fn bound_token(provider: &Provider) -> String {
+    let mut c = claims(&provider.issuer);
+    c["cnf"] = json!({"jkt": public_jwk("test-es256").thumbprint(ThumbprintHash::SHA256).unwrap()});
+    rs256(&c)
+}
+
+/// A proof signed by a test key for `method` `url` and `token`, with these claims changed.
+fn proof(kid: &str, method: &str, url: &str, token: &str, changes: Value) -> String {
+    static JTI: AtomicU64 = AtomicU64::new(0);
+    let mut header = Header::new(if kid == "test-es256" { Algorithm::ES256 } else { Algorithm::RS256 });
+    header.typ = Some("dpop+jwt".into());
+    header.jwk = Some(public_jwk(kid));
+    let mut claims = json!({"htm": method, "htu": url, "iat": now(), "ath": token_hash(token),
+                            "jti": format!("proof-{}", JTI.fetch_add(1, Ordering::SeqCst))});
+    for (key, value) in changes.as_object().into_iter().flatten() {
+        claims[key] = value.clone();
+    }
+    let key = match kid {
+        "test-es256" => EncodingKey::from_ec_pem(ES256_PEM).unwrap(),
+        _ => EncodingKey::from_rsa_pem(RS256_PEM).unwrap(),
+    };
+    encode(&header, &claims, &key).unwrap()
+}
+
+/// GETs `/api/private` with this Authorization and DPoP header; status, challenge and error.
+async fn get(app: &axum::Router, authorization: &str, dpop: Option<&str>) -> (StatusCode, String, Value) {
+    let mut request = Request::get("/api/private").header(header::AUTHORIZATION, authorization);
+    if let Some(proof) = dpop {
+        request = request.header("DPoP", proof);
+    }
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let error = serde_json::from_slice::<Value>(&body).map(|b| b["error"].clone()).unwrap_or(Value::Null);
+    (status, challenge.unwrap_or_default(), error)
+}
+
+#[tokio::test]
+async fn a_bound_token_with_its_proof_is_accepted_once() {
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    let good = proof("test-es256", "GET", URL, &token, json!({}));
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&good)).await.0, StatusCode::OK);
+    let (status, challenge, error) = get(&app, &format!("DPoP {token}"), Some(&good)).await;
+    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "a replayed proof");
+    assert!(challenge.starts_with("DPoP algs=\"ES256 RS256\", error=\"invalid_dpop_proof\""), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_bound_token_is_refused_as_a_bearer_token_and_an_unbound_one_as_dpop() {
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    let (status, challenge, _) = get(&app, &format!("Bearer {token}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    let unbound = rs256(&claims(&provider.issuer));
+    let with_proof = proof("test-es256", "GET", URL, &unbound, json!({}));
+    let (status, _, error) = get(&app, &format!("DPoP {unbound}"), Some(&with_proof)).await;
+    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_token")));
+}
+
+#[tokio::test]
+async fn each_bad_proof_is_refused() {
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    let cases = [
+        ("another key", proof("test-rs256", "GET", URL, &token, json!({}))),
+        ("another method", proof("test-es256", "POST", URL, &token, json!({}))),
+        ("another URL", proof("test-es256", "GET", "http://api.test/api/public", &token, json!({}))),
+        ("another host", proof("test-es256", "GET", "http://evil.test/api/private", &token, json!({}))),
+        ("stale", proof("test-es256", "GET", URL, &token, json!({"iat": now() - 120}))),
+        ("from the future", proof("test-es256", "GET", URL, &token, json!({"iat": now() + 60}))),
+        ("another token", proof("test-es256", "GET", URL, &token, json!({"ath": token_hash("other")}))),
+        ("no ath", proof("test-es256", "GET", URL, &token, json!({"ath": null}))),
+        ("not a JWT", "not.a.proof".to_owned()),
+    ];
+    for (why, bad) in cases {
+        let (status, _, error) = get(&app, &format!("DPoP {token}"), Some(&bad)).await;
+        assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{why}");
+    }
+    let (status, _, error) = get(&app, &format!("DPoP {token}"), None).await;
+    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "no proof");
+    let good = proof("test-es256", "GET", URL, &token, json!({}));
+    assert_eq!(
+        get(&app, &format!("DPoP {token}"), Some(&good)).await.0,
+        StatusCode::OK,
+        "the cases above consumed nothing"
+    );
+}
