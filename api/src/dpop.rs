@@ -2,6 +2,7 @@
 //! with a sender-constrained access token.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, PoisonError};
 
 use base64::Engine;
@@ -19,6 +20,8 @@ const MAX_AGE: u64 = 60;
 const MAX_SKEW: u64 = 5;
 /// How many proof ids the replay cache holds before it drops expired ones.
 const CACHE_SWEEP_AT: usize = 10_000;
+/// How long one API nonce is current, in seconds (the previous one is accepted too).
+const NONCE_WINDOW: u64 = 300;
 
 /// The request a proof must match.
 pub struct Request<'a> {
@@ -36,6 +39,42 @@ struct ProofClaims {
     iat: u64,
     jti: String,
     ath: Option<String>,
+    nonce: Option<String>,
+}
+
+/// Why a proof is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ProofError {
+    Invalid(String),
+    /// RFC 9449 §9: the proof must carry this API's current nonce.
+    UseNonce,
+}
+
+impl From<&str> for ProofError {
+    fn from(why: &str) -> ProofError {
+        ProofError::Invalid(why.to_owned())
+    }
+}
+
+/// Nonces this API issues (RFC 9449 §9): a keyed hash of the current time window, under a key
+/// drawn at start; the current and the previous window's values are accepted.
+#[derive(Default)]
+pub struct Nonces(RandomState);
+
+impl Nonces {
+    fn of_window(&self, window: u64) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.hash_one(window).to_be_bytes())
+    }
+
+    /// The nonce to hand out now.
+    pub fn current(&self, now: u64) -> String {
+        self.of_window(now / NONCE_WINDOW)
+    }
+
+    fn accepts(&self, nonce: &str, now: u64) -> bool {
+        let window = now / NONCE_WINDOW;
+        nonce == self.of_window(window) || nonce == self.of_window(window.saturating_sub(1))
+    }
 }
 
 /// Proof ids seen recently (RFC 9449 §11.1), with when each may be forgotten.
@@ -66,8 +105,15 @@ pub fn token_hash(access_token: &str) -> String {
 
 /// RFC 9449 §4.3 items 1–12: checks `proof` against the request and returns the RFC 7638
 /// thumbprint of its key (to compare with the token's `cnf.jkt`, §6.1).
-pub fn check(proof: &str, request: &Request, replay: &ReplayCache) -> Result<String, String> {
-    let header = decode_header(proof).map_err(|e| format!("malformed proof: {e}"))?;
+/// With `nonces`, the proof must also carry one of them (§9).
+pub fn check(
+    proof: &str,
+    request: &Request,
+    replay: &ReplayCache,
+    nonces: Option<&Nonces>,
+) -> Result<String, ProofError> {
+    let invalid = |why: String| ProofError::Invalid(why);
+    let header = decode_header(proof).map_err(|e| invalid(format!("malformed proof: {e}")))?;
     // §4.3 items 4–6: `typ`, an accepted asymmetric `alg`, and a public `jwk` in the header.
     if header.typ.as_deref() != Some("dpop+jwt") {
         return Err("the proof's typ is not dpop+jwt".into());
@@ -76,13 +122,14 @@ pub fn check(proof: &str, request: &Request, replay: &ReplayCache) -> Result<Str
         return Err("the proof's algorithm is not accepted".into());
     }
     let jwk = header.jwk.ok_or("the proof has no jwk")?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("the proof's key is unusable: {e}"))?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(format!("the proof's key is unusable: {e}")))?;
     // §4.3 item 7: the signature verifies with that key.
     let mut validation = Validation::new(header.alg);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;
     validation.validate_aud = false;
-    let claims = decode::<ProofClaims>(proof, &key, &validation).map_err(|e| format!("invalid proof: {e}"))?.claims;
+    let claims =
+        decode::<ProofClaims>(proof, &key, &validation).map_err(|e| invalid(format!("invalid proof: {e}")))?.claims;
     // §4.3 items 8–9: the method and the URL (without query and fragment) of this request.
     if claims.htm != request.method {
         return Err("the proof is for another method".into());
@@ -98,9 +145,15 @@ pub fn check(proof: &str, request: &Request, replay: &ReplayCache) -> Result<Str
     if claims.ath.as_deref() != Some(token_hash(request.access_token).as_str()) {
         return Err("the proof's ath is not this token's hash".into());
     }
+    // §9: the API's own nonce, when it asks for one.
+    if let Some(nonces) = nonces
+        && !claims.nonce.is_some_and(|nonce| nonces.accepts(&nonce, request.now))
+    {
+        return Err(ProofError::UseNonce);
+    }
     // §11.1: each proof is used once.
     if !replay.first_use(&claims.jti, request.now) {
         return Err("the proof was used before".into());
     }
-    jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| format!("the proof's key has no thumbprint: {e}"))
+    jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| invalid(format!("the proof's key has no thumbprint: {e}")))
 }

@@ -16,6 +16,8 @@ pub struct Settings {
     pub audience: String,
     /// This API's origin as clients address it (`http://127.0.0.1:4001`): DPoP proofs name it.
     pub public_url: String,
+    /// Whether DPoP proofs must carry a nonce this API issued (RFC 9449 §9).
+    pub dpop_nonce: bool,
     /// Browser origins allowed by CORS.
     pub app_origins: Vec<String>,
     /// Clock tolerance for `exp` and `nbf`, in seconds.

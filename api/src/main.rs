@@ -30,6 +30,7 @@ async fn main() -> Result<(), String> {
         issuer: env("API_ISSUER", "http://127.0.0.1:4000/"),
         audience,
         public_url: format!("http://127.0.0.1:{port}"),
+        dpop_nonce: env("DPOP_NONCE", "") == "1",
         app_origins: vec![format!("http://127.0.0.1:{app_port}"), format!("http://localhost:{app_port}")],
         leeway: 5,
         jwks_min_refetch: std::time::Duration::from_secs(30),

@@ -34,10 +34,13 @@ struct Api {
     keys: KeySource,
     messages: Messages,
     replay: dpop::ReplayCache,
+    nonces: dpop::Nonces,
 }
 
 /// RFC 9449 §4.1: the header that carries a DPoP proof.
 const DPOP: HeaderName = HeaderName::from_static("dpop");
+/// RFC 9449 §9: the header that hands out the API's nonce.
+const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// A request refused for something other than its token.
 enum ApiError {
@@ -97,6 +100,17 @@ impl IntoResponse for Refusal {
                 ),
                 json!({"error": "invalid_dpop_proof", "error_description": why}),
             ),
+            Refusal::UseNonce(nonce) => {
+                let challenge = "DPoP algs=\"ES256 RS256\", error=\"use_dpop_nonce\", \
+                                 error_description=\"the DPoP proof must carry the nonce given in DPoP-Nonce\"";
+                let body = json!({"error": "use_dpop_nonce", "error_description": "retry with the DPoP-Nonce given"});
+                let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                if let Ok(value) = HeaderValue::from_str(&nonce) {
+                    response.headers_mut().insert(DPOP_NONCE, value);
+                }
+                return response;
+            }
         };
         let mut response = (status, Json(body)).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
@@ -136,9 +150,15 @@ async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal>
                 return Err(Refusal::InvalidProof("exactly one DPoP header is required".into()));
             };
             let url = format!("{}{}", api.settings.public_url, request.uri.path());
-            let checked = dpop::Request { method: request.method.as_str(), url: &url, access_token: token, now: now() };
+            let at = now();
+            let checked = dpop::Request { method: request.method.as_str(), url: &url, access_token: token, now: at };
+            let nonces = api.settings.dpop_nonce.then_some(&api.nonces);
+            let thumbprint = dpop::check(proof, &checked, &api.replay, nonces).map_err(|e| match e {
+                dpop::ProofError::Invalid(why) => Refusal::InvalidProof(why),
+                dpop::ProofError::UseNonce => Refusal::UseNonce(api.nonces.current(at)),
+            })?;
             // RFC 9449 §7.1: the proof's key is the one the token is bound to.
-            if dpop::check(proof, &checked, &api.replay).map_err(Refusal::InvalidProof)? != jkt {
+            if thumbprint != jkt {
                 return Err(Refusal::InvalidProof("the proof is signed by another key than the token's".into()));
             }
             Ok(claims)
@@ -226,13 +246,22 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([AUTHORIZATION, CONTENT_TYPE, DPOP])
-        .expose_headers([WWW_AUTHENTICATE])
+        .expose_headers([WWW_AUTHENTICATE, DPOP_NONCE])
 }
 
 fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
     let layer = cors(&settings.app_origins);
     let keys = KeySource::new(&settings.issuer, settings.jwks_min_refetch);
-    (Arc::new(Api { keys, settings, messages: Messages::default(), replay: dpop::ReplayCache::default() }), layer)
+    (
+        Arc::new(Api {
+            keys,
+            settings,
+            messages: Messages::default(),
+            replay: dpop::ReplayCache::default(),
+            nonces: dpop::Nonces::default(),
+        }),
+        layer,
+    )
 }
 
 /// The messages API's routes.

@@ -60,6 +60,8 @@ pub enum Refusal {
     InsufficientScope(&'static str),
     /// RFC 9449 §7.1: a missing or bad DPoP proof: 401 `invalid_dpop_proof`.
     InvalidProof(String),
+    /// RFC 9449 §9: the proof lacks this API's nonce, which comes with the answer: 401 `use_dpop_nonce`.
+    UseNonce(String),
 }
 
 /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.

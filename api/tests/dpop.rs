@@ -4,6 +4,9 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
+use api::Settings;
 use api::dpop::token_hash;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -48,18 +51,27 @@ fn proof(kid: &str, method: &str, url: &str, token: &str, changes: Value) -> Str
     encode(&header, &claims, &key).unwrap()
 }
 
-/// GETs `/api/private` with this Authorization and DPoP header; status, challenge and error.
-async fn get(app: &axum::Router, authorization: &str, dpop: Option<&str>) -> (StatusCode, String, Value) {
+/// An answer: its status, `WWW-Authenticate`, JSON `error` and `DPoP-Nonce`.
+struct Reply {
+    status: StatusCode,
+    challenge: String,
+    error: Value,
+    nonce: Option<String>,
+}
+
+/// GETs `/api/private` with this Authorization and DPoP header.
+async fn get(app: &axum::Router, authorization: &str, dpop: Option<&str>) -> Reply {
     let mut request = Request::get("/api/private").header(header::AUTHORIZATION, authorization);
     if let Some(proof) = dpop {
         request = request.header("DPoP", proof);
     }
     let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status();
-    let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+    let text = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let (challenge, nonce) = (text("www-authenticate").unwrap_or_default(), text("dpop-nonce"));
     let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     let error = serde_json::from_slice::<Value>(&body).map(|b| b["error"].clone()).unwrap_or(Value::Null);
-    (status, challenge.unwrap_or_default(), error)
+    Reply { status, challenge, error, nonce }
 }
 
 #[tokio::test]
@@ -67,9 +79,10 @@ async fn a_bound_token_with_its_proof_is_accepted_once() {
     let (provider, app) = setup().await;
     let token = bound_token(&provider);
     let good = proof("test-es256", "GET", URL, &token, json!({}));
-    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&good)).await.0, StatusCode::OK);
-    let (status, challenge, error) = get(&app, &format!("DPoP {token}"), Some(&good)).await;
-    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "a replayed proof");
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&good)).await.status, StatusCode::OK);
+    let replayed = get(&app, &format!("DPoP {token}"), Some(&good)).await;
+    assert_eq!((replayed.status, replayed.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")));
+    let challenge = replayed.challenge;
     assert!(challenge.starts_with("DPoP algs=\"ES256 RS256\", error=\"invalid_dpop_proof\""), "{challenge}");
 }
 
@@ -77,13 +90,13 @@ async fn a_bound_token_with_its_proof_is_accepted_once() {
 async fn a_bound_token_is_refused_as_a_bearer_token_and_an_unbound_one_as_dpop() {
     let (provider, app) = setup().await;
     let token = bound_token(&provider);
-    let (status, challenge, _) = get(&app, &format!("Bearer {token}"), None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(challenge.contains("invalid_token"), "{challenge}");
+    let as_bearer = get(&app, &format!("Bearer {token}"), None).await;
+    assert_eq!(as_bearer.status, StatusCode::UNAUTHORIZED);
+    assert!(as_bearer.challenge.contains("invalid_token"), "{}", as_bearer.challenge);
     let unbound = rs256(&claims(&provider.issuer));
     let with_proof = proof("test-es256", "GET", URL, &unbound, json!({}));
-    let (status, _, error) = get(&app, &format!("DPoP {unbound}"), Some(&with_proof)).await;
-    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_token")));
+    let unbound = get(&app, &format!("DPoP {unbound}"), Some(&with_proof)).await;
+    assert_eq!((unbound.status, unbound.error), (StatusCode::UNAUTHORIZED, json!("invalid_token")));
 }
 
 #[tokio::test]
@@ -102,15 +115,29 @@ async fn each_bad_proof_is_refused() {
         ("not a JWT", "not.a.proof".to_owned()),
     ];
     for (why, bad) in cases {
-        let (status, _, error) = get(&app, &format!("DPoP {token}"), Some(&bad)).await;
-        assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{why}");
+        let reply = get(&app, &format!("DPoP {token}"), Some(&bad)).await;
+        assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{why}");
     }
-    let (status, _, error) = get(&app, &format!("DPoP {token}"), None).await;
-    assert_eq!((status, error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "no proof");
+    let reply = get(&app, &format!("DPoP {token}"), None).await;
+    assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "no proof");
     let good = proof("test-es256", "GET", URL, &token, json!({}));
-    assert_eq!(
-        get(&app, &format!("DPoP {token}"), Some(&good)).await.0,
-        StatusCode::OK,
-        "the cases above consumed nothing"
-    );
+    let reply = get(&app, &format!("DPoP {token}"), Some(&good)).await;
+    assert_eq!(reply.status, StatusCode::OK, "the cases above consumed nothing");
+    assert_eq!(reply.nonce, None, "this API asks for no nonce");
+}
+
+#[tokio::test]
+async fn an_api_that_wants_a_nonce_hands_one_out_and_takes_the_retry() {
+    let provider = provider().await;
+    let settings = Settings { dpop_nonce: true, ..settings(&provider, AUDIENCE, Duration::from_secs(30)) };
+    let app = api::routes::router(settings);
+    let token = bound_token(&provider);
+    let first = get(&app, &format!("DPoP {token}"), Some(&proof("test-es256", "GET", URL, &token, json!({})))).await;
+    assert_eq!((first.status, first.error), (StatusCode::UNAUTHORIZED, json!("use_dpop_nonce")));
+    assert!(first.challenge.contains("error=\"use_dpop_nonce\""), "{}", first.challenge);
+    let nonce = first.nonce.expect("a DPoP-Nonce header");
+    let made_up = proof("test-es256", "GET", URL, &token, json!({"nonce": "made-up"}));
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&made_up)).await.error, json!("use_dpop_nonce"));
+    let retry = proof("test-es256", "GET", URL, &token, json!({ "nonce": nonce }));
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&retry)).await.status, StatusCode::OK);
 }

@@ -120,6 +120,7 @@ pub fn settings(provider: &Provider, audience: &str, jwks_min_refetch: Duration)
         issuer: provider.issuer.clone(),
         audience: audience.into(),
         public_url: "http://api.test".into(),
+        dpop_nonce: false,
         app_origins: vec!["http://127.0.0.1:8080".into()],
         leeway: 5,
         jwks_min_refetch,
