@@ -70,51 +70,49 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// RFC 9449 §7.1: the DPoP challenge's scheme and the algorithms the API takes for proofs.
+const DPOP_SCHEME: &str = "DPoP algs=\"ES256 RS256\"";
+
+/// A challenge naming `error` with its description (for developers; quotes cannot appear inside
+/// it), and the same as a JSON body.
+fn failed(scheme: &str, error: &str, why: String) -> (String, serde_json::Value) {
+    let challenge = format!("{scheme}, error=\"{error}\", error_description=\"{}\"", why.replace('"', "'"));
+    (challenge, json!({"error": error, "error_description": why}))
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        // RFC 6750 §3: the challenge names the error; its description is for developers.
-        let (status, challenge, body) = match self {
+        // RFC 6750 §3 and RFC 9449 §7.1: the challenge names the error; a nonce comes with it.
+        let bearer = format!("Bearer realm=\"{REALM}\"");
+        let (status, (challenge, body), nonce) = match self {
             Refusal::Missing => (
                 StatusCode::UNAUTHORIZED,
-                format!("Bearer realm=\"{REALM}\""),
-                json!({"error": "unauthorized", "error_description": "a bearer token is required"}),
+                (bearer, json!({"error": "unauthorized", "error_description": "a bearer token is required"})),
+                None,
             ),
-            Refusal::InvalidToken(why) => (
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
-                    why.replace('"', "'")
-                ),
-                json!({"error": "invalid_token", "error_description": why}),
-            ),
+            Refusal::InvalidToken(why) => (StatusCode::UNAUTHORIZED, failed(&bearer, "invalid_token", why), None),
             Refusal::InsufficientScope(scope) => (
                 StatusCode::FORBIDDEN,
-                format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""),
-                json!({"error": "insufficient_scope", "error_description": format!("needs scope {scope}")}),
-            ),
-            Refusal::InvalidProof(why) => (
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "DPoP algs=\"ES256 RS256\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
-                    why.replace('"', "'")
+                (
+                    format!("{bearer}, error=\"insufficient_scope\", scope=\"{scope}\""),
+                    json!({"error": "insufficient_scope", "error_description": format!("needs scope {scope}")}),
                 ),
-                json!({"error": "invalid_dpop_proof", "error_description": why}),
+                None,
             ),
+            Refusal::InvalidProof(why) => {
+                (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "invalid_dpop_proof", why), None)
+            }
             Refusal::UseNonce(nonce) => {
-                let challenge = "DPoP algs=\"ES256 RS256\", error=\"use_dpop_nonce\", \
-                                 error_description=\"the DPoP proof must carry the nonce given in DPoP-Nonce\"";
-                let body = json!({"error": "use_dpop_nonce", "error_description": "retry with the DPoP-Nonce given"});
-                let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-                response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-                if let Ok(value) = HeaderValue::from_str(&nonce) {
-                    response.headers_mut().insert(DPOP_NONCE, value);
-                }
-                return response;
+                let why = "the DPoP proof must carry the nonce given in DPoP-Nonce".to_owned();
+                (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "use_dpop_nonce", why), Some(nonce))
             }
         };
         let mut response = (status, Json(body)).into_response();
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        let headers = [(WWW_AUTHENTICATE, Some(challenge)), (DPOP_NONCE, nonce)];
+        for (name, value) in headers {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                response.headers_mut().insert(name, value);
+            }
         }
         response
     }
