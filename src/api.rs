@@ -1,24 +1,127 @@
-//! Authorized fetch for the app's API calls: a fresh access token, only to the API's origin, one
-//! refresh and retry on `invalid_token`, no refresh on 403.
+//! Authorized fetch for any request to a configured API: a fresh access token for that API, sent
+//! only to its origin; one refresh and one retry on `invalid_token`; typed errors for the rest.
 
-use crate::auth::bearer::{Verdict, may_carry_token, verdict};
-use crate::auth::browser::http::{self, HttpResponse};
+use wasm_bindgen::JsValue;
+use web_sys::AbortSignal;
+
+use crate::auth::bearer::{Verdict, verdict};
+use crate::auth::browser::http::{self, ApiResponse, FetchError, Outgoing};
+use crate::auth::browser::json;
 use crate::auth::client::AuthClient;
 use crate::auth::error::AuthError;
+use crate::auth::json::Json;
+use crate::auth::record;
+use crate::auth::session::Access;
 
-/// Why an API call did not succeed.
+/// What a request carries.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Text(String),
+    /// JSON text, sent as `application/json`.
+    Json(String),
+    /// Sent as `application/x-www-form-urlencoded`.
+    Form(Vec<(String, String)>),
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    /// A JSON body from a value.
+    pub fn json(value: &Json) -> Body {
+        Body::Json(json::stringify(value))
+    }
+
+    fn content_type(&self) -> &'static str {
+        match self {
+            Body::Text(_) => "text/plain;charset=UTF-8",
+            Body::Json(_) => "application/json",
+            Body::Form(_) => "application/x-www-form-urlencoded",
+            Body::Bytes(_) => "application/octet-stream",
+        }
+    }
+
+    fn to_js(&self) -> JsValue {
+        match self {
+            Body::Text(text) | Body::Json(text) => JsValue::from_str(text),
+            Body::Form(pairs) => {
+                JsValue::from_str(&record::encode(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            }
+            Body::Bytes(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+        }
+    }
+}
+
+/// A request to an API: `url` is absolute, or a path of the main API (`api_base_url`).
+#[derive(Clone, Debug)]
+pub struct ApiRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+    pub timeout_ms: u32,
+    pub signal: Option<AbortSignal>,
+    /// Whether to send the access token (only ever to the API that owns the URL).
+    pub authorized: bool,
+}
+
+impl ApiRequest {
+    /// An authorized request with no body, and the default timeout.
+    pub fn new(method: &'static str, url: impl Into<String>) -> ApiRequest {
+        ApiRequest {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: http::TIMEOUT_MS,
+            signal: None,
+            authorized: true,
+        }
+    }
+
+    pub fn get(url: impl Into<String>) -> ApiRequest {
+        ApiRequest::new("GET", url)
+    }
+
+    pub fn post(url: impl Into<String>, body: Body) -> ApiRequest {
+        ApiRequest { body: Some(body), ..ApiRequest::new("POST", url) }
+    }
+
+    pub fn delete(url: impl Into<String>) -> ApiRequest {
+        ApiRequest::new("DELETE", url)
+    }
+
+    /// The same request without the access token (a public endpoint).
+    pub fn public(self) -> ApiRequest {
+        ApiRequest { authorized: false, ..self }
+    }
+}
+
+/// Why an API call did not give an answer to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
-    /// Signing in is needed (session expired, or never signed in).
+    /// Signing in is needed (session expired, never signed in), or a token could not be had.
     Auth(AuthError),
     /// 403: the token is fine but does not allow this (e.g. a missing scope).
     NotPermitted(String),
-    /// Another HTTP failure (5xx, 401 without `invalid_token`, …).
-    Http(u16),
-    /// The API could not be reached.
-    Network(String),
-    /// `api_base_url` is not configured.
-    NoApi,
+    /// 401 that a refresh did not cure, or without `invalid_token`.
+    Unauthorized,
+    /// 5xx: the API failed.
+    Server(u16, String),
+    /// The API could not be reached, did not answer in time, or the call was cancelled.
+    Fetch(FetchError),
+    /// No configured API owns this URL, so no token goes there.
+    NotAnApi(String),
+}
+
+impl ApiError {
+    /// The HTTP status behind the error, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::NotPermitted(_) => Some(403),
+            ApiError::Unauthorized => Some(401),
+            ApiError::Server(status, _) => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -26,46 +129,62 @@ impl std::fmt::Display for ApiError {
         match self {
             ApiError::Auth(e) => write!(f, "{e}"),
             ApiError::NotPermitted(body) => write!(f, "not permitted: {body}"),
-            ApiError::Http(status) => write!(f, "the API failed with HTTP {status}"),
-            ApiError::Network(m) => write!(f, "the API could not be reached: {m}"),
-            ApiError::NoApi => write!(f, "no api_base_url is configured"),
+            ApiError::Unauthorized => write!(f, "the API refused the token (HTTP 401)"),
+            ApiError::Server(status, body) => write!(f, "the API failed with HTTP {status}: {body}"),
+            ApiError::Fetch(FetchError::Network(m)) => write!(f, "the API could not be reached: {m}"),
+            ApiError::Fetch(e) => write!(f, "{e}"),
+            ApiError::NotAnApi(url) => write!(f, "no configured API owns \"{url}\"; no token was sent"),
         }
     }
 }
 
-/// Errors of a request to the API itself.
-fn api_request_error(error: AuthError) -> ApiError {
-    match error {
-        AuthError::Network(m) => ApiError::Network(m),
-        other => ApiError::Auth(other),
+/// Sends `request` to `url`, with `access` in `Authorization` when given.
+async fn send(request: &ApiRequest, url: &str, access: Option<&Access>) -> Result<ApiResponse, ApiError> {
+    let mut headers: Vec<(&str, String)> = request.headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    if let Some(body) = &request.body {
+        headers.push(("Content-Type", body.content_type().to_owned()));
     }
+    if let Some(access) = access {
+        // RFC 6750 §2.1.
+        headers.push(("Authorization", format!("Bearer {}", access.token)));
+    }
+    let out = Outgoing {
+        headers,
+        body: request.body.as_ref().map(Body::to_js),
+        timeout_ms: request.timeout_ms,
+        signal: request.signal.as_ref(),
+        ..Outgoing::new(request.method, url)
+    };
+    http::exchange(out).await.map_err(ApiError::Fetch)
 }
 
-fn judge(response: HttpResponse) -> Result<Option<String>, ApiError> {
-    match verdict(response.status, response.www_authenticate.as_deref()) {
-        Verdict::Success => Ok(Some(response.body)),
+/// What an answer means: `None` asks for one refresh and one retry.
+fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
+    match verdict(response.status, response.header("WWW-Authenticate")) {
+        Verdict::Answer => Ok(Some(response)),
         Verdict::RefreshAndRetry => Ok(None),
-        Verdict::NotPermitted => Err(ApiError::NotPermitted(response.body)),
-        Verdict::Failed => Err(ApiError::Http(response.status)),
+        Verdict::NotPermitted => Err(ApiError::NotPermitted(response.text())),
+        Verdict::Unauthorized => Err(ApiError::Unauthorized),
+        Verdict::ServerError => Err(ApiError::Server(response.status, response.text())),
     }
 }
 
-/// GETs `path` of the API; with `authorized`, carries a fresh access token.
-pub async fn get(client: &AuthClient, path: &str, authorized: bool) -> Result<String, ApiError> {
-    let base = client.config.api_base_url.as_deref().ok_or(ApiError::NoApi)?;
-    let url = format!("{}{path}", base.trim_end_matches('/'));
-    if !authorized || !may_carry_token(&url, base) {
-        let response = http::get(&url).await.map_err(api_request_error)?;
-        return judge(response)?.ok_or(ApiError::Http(401));
+/// Sends `request` and returns the API's answer (any status below 500 but 401 and 403).
+pub async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let url = match (request.url.starts_with('/'), client.config.apis.first()) {
+        (true, Some(main)) => format!("{}{}", main.base_url.trim_end_matches('/'), request.url),
+        _ => request.url.clone(),
+    };
+    if !request.authorized {
+        return judge(send(request, &url, None).await?)?.ok_or(ApiError::Unauthorized);
     }
+    let api = client.config.api_for(&url).ok_or_else(|| ApiError::NotAnApi(url.clone()))?;
     // Token errors (the provider unreachable included) are sign-in errors, not the API's.
-    let token = client.access_token().await.map_err(ApiError::Auth)?;
-    let response = http::get_with_bearer(&url, &token).await.map_err(api_request_error)?;
-    if let Some(body) = judge(response)? {
-        return Ok(body);
+    let access = client.access_token(api).await.map_err(ApiError::Auth)?;
+    if let Some(response) = judge(send(request, &url, Some(&access)).await?)? {
+        return Ok(response);
     }
     // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
-    let token = client.refresh(&token).await.map_err(ApiError::Auth)?;
-    let response = http::get_with_bearer(&url, &token).await.map_err(api_request_error)?;
-    judge(response)?.ok_or(ApiError::Http(401))
+    let access = client.refresh(api, Some(&access.token)).await.map_err(ApiError::Auth)?;
+    judge(send(request, &url, Some(&access)).await?)?.ok_or(ApiError::Unauthorized)
 }

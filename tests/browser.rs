@@ -74,8 +74,21 @@ fn replace_url_cleans_the_address_bar_without_navigating() {
 
 #[wasm_bindgen_test]
 async fn an_unreachable_server_is_a_network_error() {
-    let err = http::post_form("http://127.0.0.1:9/oauth/token", "a=b").await.err().unwrap();
+    let err = http::post_form("http://127.0.0.1:9/oauth/token", "a=b", None).await.err().unwrap();
     assert_eq!(err.code(), "network");
+}
+
+#[wasm_bindgen_test]
+async fn a_cancelled_request_says_so_and_an_unreachable_one_is_a_network_error() {
+    let controller = web_sys::AbortController::new().unwrap();
+    controller.abort();
+    let signal = controller.signal();
+    let out = http::Outgoing { signal: Some(&signal), ..http::Outgoing::new("GET", "http://127.0.0.1:9/x") };
+    assert_eq!(http::exchange(out).await.unwrap_err(), http::FetchError::Aborted);
+    let out = http::Outgoing::new("DELETE", "http://127.0.0.1:9/x");
+    assert!(
+        matches!(http::exchange(out).await.unwrap_err(), http::FetchError::Network(m) if m.contains("127.0.0.1:9"))
+    );
 }
 
 /// Resolves with the first message `channel` receives, or `None` after a timeout.
@@ -107,11 +120,11 @@ fn the_browser_parses_json_and_refuses_documents_nested_too_deeply() {
 #[wasm_bindgen_test]
 async fn a_tab_with_tokens_answers_a_request() {
     // An ID token whose payload is {"sub":"u"}.
-    let stored = "access_token=at&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10";
+    let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1";
     let tokens = parse_token_set(stored, json::parse).unwrap();
     let answer = tokens.clone();
     let _live = TabChannel::open(move |m| {
-        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens { tokens: answer.clone() })
+        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens { tokens: Box::new(answer.clone()) })
     });
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = received.clone();
@@ -122,7 +135,7 @@ async fn a_tab_with_tokens_answers_a_request() {
     .unwrap();
     newcomer.post(&TabMessage::Request);
     match next_message(&received).await {
-        Some(TabMessage::Tokens { tokens: got }) => assert_eq!(got, tokens),
+        Some(TabMessage::Tokens { tokens: got }) => assert_eq!(*got, tokens),
         other => panic!("expected tokens, got {other:?}"),
     }
 }

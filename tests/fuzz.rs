@@ -37,6 +37,7 @@ fn json_fragment() -> impl Strategy<Value = String> {
         any::<f64>().prop_map(|n| format!("{n:e}")),
         "\"[ -~]{0,12}\"".prop_map(|s| s.replace('\\', "")),
         Just("\"Bearer\"".to_owned()),
+        Just("\"DPoP\"".to_owned()),
         Just(format!("\"{ISSUER}\"")),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
@@ -95,10 +96,11 @@ proptest! {
     }
 
     #[test]
-    fn token_responses_never_panic_and_success_means_a_bearer_token(status in 100u16..600, body in json_fragment()) {
-        if let Ok(response) = parse_token_response(status, &body, parse) {
+    fn token_responses_never_panic_and_success_means_the_expected_type(status in 100u16..600, body in json_fragment(), dpop in any::<bool>()) {
+        let expected = if dpop { "DPoP" } else { "Bearer" };
+        if let Ok(response) = parse_token_response(status, &body, expected, parse) {
             prop_assert!((200..300).contains(&status));
-            prop_assert!(response.token_type.eq_ignore_ascii_case("bearer"));
+            prop_assert!(response.token_type.eq_ignore_ascii_case(expected));
             prop_assert!(!response.access_token.is_empty());
         }
     }

@@ -120,7 +120,11 @@ const configuration = {
     resourceIndicators: {
       enabled: true,
       // Auth0's `audience` names the API; without `resource`, it picks the resource server.
-      defaultResource: (ctx, _client, oneOf) => oneOf ?? ctx.oidc.params?.audience ?? undefined,
+      // With several resources granted and none named, the main API (Auth0's default audience).
+      defaultResource: (ctx, _client, oneOf) => {
+        if (oneOf) return oneOf.includes(AUDIENCE) ? AUDIENCE : oneOf;
+        return ctx.oidc.params?.audience ?? undefined;
+      },
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, resource) => {
         if (!Object.hasOwn(RESOURCE_SCOPES, resource)) throw new Provider.errors.InvalidTarget(`unknown audience ${resource}`);
@@ -138,8 +142,9 @@ const configuration = {
 
 const provider = new Provider(ISSUER, configuration);
 
-// Token endpoint hits by grant type, for tests that count refreshes (dev only).
-const hits = { authorization_code: 0, refresh_token: 0, errors: 0 };
+// Token endpoint hits by grant type, and refreshes by requested resource, for tests that count
+// refreshes (dev only).
+const hits = { authorization_code: 0, refresh_token: 0, errors: 0, refresh_by_resource: {} };
 provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
     ctx.body = hits;
@@ -150,6 +155,10 @@ provider.use(async (ctx, next) => {
 provider.on('grant.success', (ctx) => {
   const grant = ctx.oidc.params?.grant_type;
   if (grant in hits) hits[grant] += 1;
+  if (grant === 'refresh_token') {
+    const resource = String(ctx.oidc.params?.resource ?? 'none');
+    hits.refresh_by_resource[resource] = (hits.refresh_by_resource[resource] ?? 0) + 1;
+  }
 });
 provider.on('grant.error', () => { hits.errors += 1; });
 provider.on('server_error', (_ctx, error) => console.error('server_error', error));

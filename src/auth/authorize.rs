@@ -110,6 +110,8 @@ pub fn begin_login(
     let optional =
         [("audience", &config.audience), ("organization", &config.organization), ("invitation", &config.invitation)];
     pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, v.as_deref()?))));
+    // RFC 8707 §2.1: with several APIs, each is a `resource`, so that one refresh token serves all.
+    pairs.extend(config.resources().into_iter().map(|resource| ("resource", resource)));
     if silent {
         pairs.push(("prompt", "none"));
     }
@@ -157,6 +159,17 @@ mod tests {
         assert_eq!(get("organization"), None);
         assert!(req.url.contains("client_id=c%26d&"), "values are percent-encoded");
         assert!(req.url.contains("scope=openid%20read%3Amessages&"));
+        assert_eq!(get("resource"), None, "one API: its audience is enough");
+    }
+
+    #[test]
+    fn several_apis_are_each_a_resource() {
+        let json = r#"{"domain":"t.auth0.com","client_id":"c","audience":"https://api.test","api_base_url":"https://api.test",
+            "apis":{"r":{"base_url":"https://r.test","audience":"https://r.test/","scope":"read:r"}}}"#;
+        let query = query_of(&login(json, "/", false).url);
+        let resources: Vec<&str> = query.iter().filter(|(k, _)| k == "resource").map(|(_, v)| v.as_str()).collect();
+        assert_eq!(resources, ["https://api.test", "https://r.test/"]);
+        assert!(query.contains(&("scope".into(), "openid profile email read:r".into())));
     }
 
     #[test]

@@ -8,10 +8,10 @@ pub fn may_carry_token(url: &str, api_base_url: &str) -> bool {
     matches!((origin_prefix(url), origin_prefix(api_base_url)), (Some(a), Some(b)) if a == b)
 }
 
-/// RFC 6750 §3: the `error` of a `WWW-Authenticate: Bearer …` challenge, if any.
+/// RFC 6750 §3, RFC 9449 §7.1: the `error` of a `Bearer` or `DPoP` challenge, if any.
 pub fn challenge_error(www_authenticate: &str) -> Option<&str> {
     let (scheme, params) = www_authenticate.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
         return None;
     }
     params.split(',').find_map(|param| {
@@ -23,23 +23,26 @@ pub fn challenge_error(www_authenticate: &str) -> Option<&str> {
 /// How the app should treat an API answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// 2xx: show the body.
-    Success,
+    /// An answer for the caller (2xx, and 4xx such as 404 or 422 that are about the request).
+    Answer,
     /// RFC 6750 §3.1 `invalid_token`: refresh once and retry.
     RefreshAndRetry,
     /// 403 (e.g. `insufficient_scope`): not permitted; refreshing would not help.
     NotPermitted,
-    /// Anything else: an error to show, still signed in.
-    Failed,
+    /// 401 without `invalid_token`: refused, and no refresh loop.
+    Unauthorized,
+    /// 5xx: the API failed; still signed in.
+    ServerError,
 }
 
 /// Classifies an API answer by its status and `WWW-Authenticate` header.
 pub fn verdict(status: u16, www_authenticate: Option<&str>) -> Verdict {
-    match status {
-        200..=299 => Verdict::Success,
-        401 if www_authenticate.and_then(challenge_error) == Some("invalid_token") => Verdict::RefreshAndRetry,
-        403 => Verdict::NotPermitted,
-        _ => Verdict::Failed,
+    match (status, www_authenticate.and_then(challenge_error)) {
+        (401, Some("invalid_token")) => Verdict::RefreshAndRetry,
+        (401, _) => Verdict::Unauthorized,
+        (403, _) => Verdict::NotPermitted,
+        (500.., _) => Verdict::ServerError,
+        _ => Verdict::Answer,
     }
 }
 
@@ -65,18 +68,24 @@ mod tests {
         assert_eq!(challenge_error(r#"bearer error="insufficient_scope", scope="x""#), Some("insufficient_scope"));
         assert_eq!(challenge_error(r#"Bearer realm="api""#), None);
         assert_eq!(challenge_error(r#"Basic realm="x", error="invalid_token""#), None);
+        let dpop = r#"DPoP algs="ES256 RS256", error="use_dpop_nonce", error_description="nonce""#;
+        assert_eq!(challenge_error(dpop), Some("use_dpop_nonce"));
         assert_eq!(challenge_error(""), None);
     }
 
     #[test]
     fn verdicts() {
         let invalid = Some(r#"Bearer error="invalid_token""#);
-        assert_eq!(verdict(200, None), Verdict::Success);
+        assert_eq!(verdict(200, None), Verdict::Answer);
+        assert_eq!(verdict(201, None), Verdict::Answer);
+        assert_eq!(verdict(422, None), Verdict::Answer, "a refused body is the caller's to show");
         assert_eq!(verdict(401, invalid), Verdict::RefreshAndRetry);
-        assert_eq!(verdict(401, None), Verdict::Failed, "no challenge: no refresh loop");
-        assert_eq!(verdict(401, Some(r#"Bearer realm="api""#)), Verdict::Failed);
+        assert_eq!(verdict(401, None), Verdict::Unauthorized, "no challenge: no refresh loop");
+        assert_eq!(verdict(401, Some(r#"Bearer realm="api""#)), Verdict::Unauthorized);
         assert_eq!(verdict(403, Some(r#"Bearer error="insufficient_scope""#)), Verdict::NotPermitted);
-        assert_eq!(verdict(500, None), Verdict::Failed);
-        assert_eq!(verdict(503, invalid), Verdict::Failed);
+        assert_eq!(verdict(500, None), Verdict::ServerError);
+        assert_eq!(verdict(503, invalid), Verdict::ServerError);
+        assert_eq!(verdict(401, Some(r#"DPoP error="invalid_token""#)), Verdict::RefreshAndRetry);
+        assert_eq!(verdict(401, Some(r#"DPoP error="invalid_dpop_proof""#)), Verdict::Unauthorized);
     }
 }

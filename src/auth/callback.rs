@@ -44,6 +44,17 @@ pub fn is_authorization_response(params: &CallbackParams) -> bool {
     params.state.is_some() || params.code.is_some() || params.error.is_some()
 }
 
+/// RFC 6749 §4.1.2: the answer comes in the query. A visit to the callback without one (nothing,
+/// or the answer put in the fragment as `response_mode=fragment` does) is an error, not a sign-out.
+pub fn missing_response(fragment: &str) -> AuthError {
+    let in_fragment = parse_callback(fragment.trim_start_matches('#')).is_ok_and(|p| is_authorization_response(&p));
+    AuthError::Callback(if in_fragment {
+        "the answer came in the URL fragment; this app reads it from the query (response_mode=query)".into()
+    } else {
+        "the address has no authorization response (no code, state or error in its query)".into()
+    })
+}
+
 /// OIDC Core §3.1.2.6: errors meaning "the person must interact", the signed-out answer to `prompt=none`.
 pub fn needs_interaction(error: &AuthError) -> bool {
     matches!(error, AuthError::Provider { error, .. }
@@ -147,5 +158,16 @@ mod tests {
         assert_eq!(check(&long, false).unwrap_err().code(), "callback_invalid");
         assert_eq!(check("code=%FF%FE&state=s1", false).unwrap(), "\u{FFFD}\u{FFFD}");
         assert!(!is_authorization_response(&parse_callback("?foo=1").unwrap()));
+    }
+
+    #[test]
+    fn a_callback_without_an_answer_says_where_it_went() {
+        assert!(missing_response("#code=a&state=s1").message().contains("fragment"));
+        assert!(missing_response("#error=access_denied&state=s1").message().contains("fragment"));
+        for nothing in ["", "#", "#section-2", "#code=a&code=b"] {
+            let error = missing_response(nothing);
+            assert_eq!(error.code(), "callback_invalid");
+            assert!(error.message().contains("no authorization response"), "{nothing}: {error}");
+        }
     }
 }

@@ -13,13 +13,15 @@ use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::webcrypto;
 use super::browser::{http, json, location, now, random};
-use super::callback::{CallbackParams, check_callback, is_authorization_response, needs_interaction, parse_callback};
-use super::config::{Config, TokenStorage, parse_config};
+use super::callback::{
+    CallbackParams, check_callback, is_authorization_response, missing_response, needs_interaction, parse_callback,
+};
+use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::error::AuthError;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
-use super::session::{TokenSet, finish_login, finish_refresh, parse_token_set};
-use super::token::{authorization_code_body, refresh_body, revocation_body};
+use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set};
+use super::token::{Target, authorization_code_body, refresh_body, revocation_body};
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
 const TAB_ANSWER_MS: i32 = 300;
@@ -30,6 +32,11 @@ const REFRESH_LOCK: &str = "leptos-pkce.refresh";
 const HANDOVER_MS: i32 = 50;
 /// After a refresh fails for a passing reason, how long before trying again, in seconds.
 const REFRESH_BACKOFF: u64 = 5;
+
+/// Where `api`'s token is kept in the token set: `None` for the sign-in's own.
+fn audience_key(api: &Api) -> Option<&str> {
+    if api.is_main() { None } else { api.audience.as_deref() }
+}
 
 /// How start-up ended, and where the router should go next.
 #[derive(Debug)]
@@ -129,11 +136,13 @@ impl AuthClient {
     fn open_channel(shared: &Rc<Shared>) -> Option<TabChannel> {
         let shared = shared.clone();
         TabChannel::open(move |message| match message {
-            TabMessage::Request => shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens }),
+            TabMessage::Request => {
+                shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
+            }
             TabMessage::Tokens { tokens } => {
-                let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.expires_at >= mine.expires_at);
+                let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
                 if newer {
-                    shared.tokens.replace(Some(tokens));
+                    shared.tokens.replace(Some(*tokens));
                     shared.notify();
                 }
                 if let Some(resolve) = shared.waiter.take() {
@@ -170,10 +179,14 @@ impl AuthClient {
         let here = format!("{}{}", location::origin(), location::pathname());
         let params = (here == self.config.redirect_uri).then(|| parse_callback(&location::search()));
         let outcome = match params {
-            Some(params) if params.as_ref().map_or(true, is_authorization_response) => {
-                self.finish_callback(params).await
+            Some(Ok(params)) if !is_authorization_response(&params) => {
+                let error = missing_response(&location::fragment());
+                storage::drop_transactions();
+                location::replace_url(&location::pathname());
+                Outcome::Failed(error)
             }
-            _ => self.restore().await,
+            Some(params) => self.finish_callback(params).await,
+            None => self.restore().await,
         };
         // After the callback, so that a slow login reads as `login_expired`, not as unknown.
         storage::sweep_transactions(now());
@@ -218,7 +231,8 @@ impl AuthClient {
         let body =
             authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
         // The keys are fetched (when not cached) during the token request: no extra round trip.
-        let (response, keys) = join(http::post_form(&self.endpoints.token, &body), self.signing_keys(false)).await;
+        let (response, keys) =
+            join(http::post_form(&self.endpoints.token, &body, None), self.signing_keys(false)).await;
         let response = response?;
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
@@ -261,20 +275,21 @@ impl AuthClient {
     }
 
     /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
-    fn adopt(&self, tokens: TokenSet) {
+    fn adopt(&self, mut tokens: TokenSet) {
+        tokens.updated_at = js_sys::Date::now() as u64;
         let _ = storage::set(Area::Local, storage::SIGNED_IN_MARKER, "1");
         if self.config.token_storage == TokenStorage::Local {
             let _ = storage::set(Area::Local, storage::TOKENS, &tokens.encode());
         }
         self.shared.tokens.replace(Some(tokens.clone()));
-        self.post(&TabMessage::Tokens { tokens });
+        self.post(&TabMessage::Tokens { tokens: Box::new(tokens) });
     }
 
     async fn restore(&self) -> Outcome {
         if self.config.token_storage == TokenStorage::Local {
             match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text, json::parse)) {
                 // An expired access token is still worth keeping while a refresh token can renew it.
-                Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.should_refresh(now(), 0) => {
+                Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.access.expired(now()) => {
                     self.shared.tokens.replace(Some(tokens));
                     return Outcome::SignedIn { go_to: None };
                 }
@@ -339,7 +354,7 @@ impl AuthClient {
                 storage::get(Area::Local, storage::TOKENS).and_then(|text| parse_token_set(&text, json::parse).ok());
             let mine = self.shared.tokens.borrow().clone();
             let newest = match (stored, mine) {
-                (Some(stored), Some(mine)) => Some(if stored.expires_at >= mine.expires_at { stored } else { mine }),
+                (Some(stored), Some(mine)) => Some(if stored.updated_at >= mine.updated_at { stored } else { mine }),
                 (stored, mine) => stored.or(mine),
             };
             self.shared.tokens.replace(newest);
@@ -347,39 +362,58 @@ impl AuthClient {
         self.tokens()
     }
 
-    /// An access token not within the leeway of expiry, refreshing it first when needed.
-    pub async fn access_token(&self) -> Result<String, AuthError> {
+    /// An access token for `api` not within the margin of expiry, refreshing it (or getting a
+    /// first one, for another API) when needed.
+    pub async fn access_token(&self, api: &Api) -> Result<Access, AuthError> {
         let current = self.reread().ok_or(AuthError::NotSignedIn)?;
-        if !current.should_refresh(now(), self.config.leeway_seconds) {
-            return Ok(current.access_token);
+        let existing = current.access_for(audience_key(api));
+        if let Some(access) = existing
+            && !access.should_refresh(now(), self.config.leeway_seconds)
+        {
+            return Ok(access.clone());
         }
-        match self.refresh(&current.access_token).await {
+        match self.refresh(api, existing.map(|a| a.token.as_str())).await {
             // A passing failure: the token may still be good until it actually expires.
-            Err(AuthError::Network(_) | AuthError::TokenResponse(_)) if !current.should_refresh(now(), 0) => {
-                Ok(current.access_token)
+            Err(AuthError::Network(_) | AuthError::TokenResponse(_))
+                if let Some(access) = existing.filter(|a| !a.expired(now())) =>
+            {
+                Ok(access.clone())
             }
             other => other,
         }
     }
 
-    /// Replaces `stale` with a refreshed access token, unless a caller in this or another tab
-    /// already did (one refresh at a time: a Web Lock, and the token set re-read inside it).
-    pub async fn refresh(&self, stale: &str) -> Result<String, AuthError> {
+    /// Replaces `stale` (`None`: there is none yet) with a fresh access token for `api`, unless a
+    /// caller in this or another tab already did (one refresh at a time, whatever the API: a Web
+    /// Lock, and the token set re-read inside it).
+    pub async fn refresh(&self, api: &Api, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
-            if current.access_token != stale {
-                return Ok(current.access_token);
+            let audience = audience_key(api);
+            if let Some(access) = current.access_for(audience)
+                && Some(access.token.as_str()) != stale
+            {
+                return Ok(access.clone());
             }
             let wait = self.shared.retry_refresh_at.get().saturating_sub(now());
             if wait > 0 {
                 return Err(AuthError::Network(format!("refresh failed; retrying in {wait}s")));
             }
             let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
-            let body = refresh_body(&self.config.client_id, &refresh_token);
-            let mut result = match http::post_form(&self.endpoints.token, &body).await {
-                Ok(response) => {
-                    finish_refresh(&self.config, &current, response.status, &response.body, now(), json::parse)
-                }
+            // RFC 8707 §2.2: another API's token names its resource and scopes; the sign-in's own
+            // names nothing, as the code exchange did (the provider's default audience).
+            let target = Target { resource: audience, scope: api.scope.as_deref() };
+            let body = refresh_body(&self.config.client_id, &refresh_token, target);
+            let mut result = match http::post_form(&self.endpoints.token, &body, None).await {
+                Ok(response) => finish_refresh(
+                    &self.config,
+                    &current,
+                    audience,
+                    response.status,
+                    &response.body,
+                    now(),
+                    json::parse,
+                ),
                 Err(error) => Err(error),
             };
             if let Ok(next) = &result
@@ -390,11 +424,11 @@ impl AuthClient {
             }
             match result {
                 Ok(next) => {
-                    let access_token = next.access_token.clone();
+                    let access = next.access_for(audience).cloned().ok_or(AuthError::NotSignedIn)?;
                     self.adopt(next);
                     self.shared.notify();
                     sleep(HANDOVER_MS).await;
-                    Ok(access_token)
+                    Ok(access)
                 }
                 // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.
                 Err(AuthError::Provider { error, .. }) if error == "invalid_grant" => {
@@ -421,7 +455,7 @@ impl AuthClient {
         let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
         if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {
             // RFC 7009 §2.2: best effort; local state is already cleared whatever the answer.
-            let _ = http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh)).await;
+            let _ = http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh), None).await;
         }
         let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));

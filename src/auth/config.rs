@@ -1,5 +1,6 @@
 //! Runtime configuration (`config.json`) and its validation; defaults live here and nowhere else.
 
+use super::bearer::may_carry_token;
 use super::error::AuthError;
 use super::json::{Json, Parse};
 use super::url::{is_secure_url, origin_of};
@@ -20,6 +21,25 @@ pub enum TokenStorage {
     Local,
 }
 
+/// An API the app calls with access tokens: where it lives and which token it takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Api {
+    /// `api` for the main API (`api_base_url`), else its name under `apis`.
+    pub name: String,
+    pub base_url: String,
+    /// Its audience (RFC 8707 resource); `None` only for a main API without `audience`.
+    pub audience: Option<String>,
+    /// The scopes to ask for its tokens; `None` for the sign-in's own access token.
+    pub scope: Option<String>,
+}
+
+impl Api {
+    /// Whether its tokens are the sign-in's own access token (no separate request).
+    pub fn is_main(&self) -> bool {
+        self.scope.is_none()
+    }
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -28,17 +48,38 @@ pub struct Config {
     pub client_id: String,
     pub audience: Option<String>,
     pub scope: String,
-    pub api_base_url: Option<String>,
     pub redirect_uri: String,
     pub post_logout_redirect_uri: String,
     pub token_storage: TokenStorage,
     pub organization: Option<String>,
     pub invitation: Option<String>,
     pub leeway_seconds: u64,
+    /// The main API first, then the others of `apis`.
+    pub apis: Vec<Api>,
+    /// RFC 9449: sender-constrained (DPoP) tokens.
+    pub dpop: bool,
+}
+
+impl Config {
+    /// The API that `url` belongs to (same origin; the longest matching base URL wins): the only
+    /// place its access token may go.
+    pub fn api_for(&self, url: &str) -> Option<&Api> {
+        let prefix = |api: &Api| url.starts_with(api.base_url.trim_end_matches('/'));
+        self.apis
+            .iter()
+            .filter(|api| may_carry_token(url, &api.base_url))
+            .max_by_key(|api| if prefix(api) { api.base_url.len() } else { 0 })
+    }
+
+    /// RFC 8707 §2.1: every API's audience, when there are several (one token request each later).
+    pub fn resources(&self) -> Vec<&str> {
+        let audiences: Vec<&str> = self.apis.iter().filter_map(|api| api.audience.as_deref()).collect();
+        if audiences.len() > 1 { audiences } else { Vec::new() }
+    }
 }
 
 /// The keys `config.json` may have; any other is reported (most likely a typo).
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 13] = [
     "domain",
     "client_id",
     "audience",
@@ -50,7 +91,12 @@ const KEYS: [&str; 11] = [
     "organization",
     "invitation",
     "leeway_seconds",
+    "apis",
+    "dpop",
 ];
+
+/// The keys of one API under `apis`.
+const API_KEYS: [&str; 3] = ["base_url", "audience", "scope"];
 
 fn config_error(message: String) -> AuthError {
     AuthError::Config(format!("config.json: {message}"))
@@ -97,6 +143,48 @@ fn secure_url(field: &str, value: Option<String>) -> Result<Option<String>, Auth
     }
 }
 
+/// The APIs under `apis`: name → `{base_url, audience, scope}`, each field required.
+fn parse_apis(raw: &Json) -> Result<Vec<Api>, AuthError> {
+    let Some(apis) = raw.get("apis").filter(|v| **v != Json::Null) else {
+        return Ok(Vec::new());
+    };
+    let apis = apis.members().ok_or_else(|| config_error("`apis` must be an object of APIs by name".into()))?;
+    apis.iter()
+        .map(|(name, api)| {
+            let field = |key: &str| format!("apis.{name}.{key}");
+            let members = api.members().ok_or_else(|| config_error(format!("`apis.{name}` must be an object")))?;
+            if let Some((unknown, _)) = members.iter().find(|(key, _)| !API_KEYS.contains(&key.as_str())) {
+                return Err(config_error(format!("unknown key `{}`", field(unknown))));
+            }
+            let required = |key: &str| {
+                let value =
+                    api.opt_string(key).map_err(|_| config_error(format!("`{}` must be a string", field(key))))?;
+                non_empty(&field(key), value)?.ok_or_else(|| config_error(format!("`{}` is missing", field(key))))
+            };
+            let base_url = required("base_url")?;
+            secure_url(&field("base_url"), Some(base_url.clone()))?;
+            Ok(Api {
+                name: name.clone(),
+                base_url,
+                audience: Some(required("audience")?),
+                scope: Some(required("scope")?),
+            })
+        })
+        .collect()
+}
+
+/// `scope` plus every other API's scopes, each once: what the sign-in asks for, so that the
+/// refresh token covers them all.
+fn all_scopes(scope: &str, apis: &[Api]) -> String {
+    let mut all: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    for extra in apis.iter().filter_map(|api| api.scope.as_deref()).flat_map(|s| s.split(' ')) {
+        if !extra.is_empty() && !all.contains(&extra) {
+            all.push(extra);
+        }
+    }
+    all.join(" ")
+}
+
 /// Parses and validates `config.json`; `origin` is the page's origin, for the default URIs.
 pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, AuthError> {
     let raw =
@@ -126,12 +214,16 @@ pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, Au
     if leeway_seconds > MAX_LEEWAY_SECONDS {
         return Err(AuthError::Config(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
     }
+    let audience = non_empty("audience", string(&raw, "audience")?)?;
+    let api_base_url = secure_url("api_base_url", string(&raw, "api_base_url")?)?;
+    let main =
+        api_base_url.map(|base_url| Api { name: "api".into(), base_url, audience: audience.clone(), scope: None });
+    let apis: Vec<Api> = main.into_iter().chain(parse_apis(&raw)?).collect();
     Ok(Config {
         issuer,
         client_id,
-        audience: non_empty("audience", string(&raw, "audience")?)?,
-        scope,
-        api_base_url: secure_url("api_base_url", string(&raw, "api_base_url")?)?,
+        audience,
+        scope: all_scopes(&scope, &apis),
         redirect_uri: secure_url("redirect_uri", string(&raw, "redirect_uri")?)?
             .unwrap_or_else(|| format!("{origin}/callback")),
         post_logout_redirect_uri: secure_url("post_logout_redirect_uri", string(&raw, "post_logout_redirect_uri")?)?
@@ -140,6 +232,12 @@ pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, Au
         organization: non_empty("organization", string(&raw, "organization")?)?,
         invitation: non_empty("invitation", string(&raw, "invitation")?)?,
         leeway_seconds,
+        apis,
+        dpop: match raw.get("dpop") {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(dpop)) => *dpop,
+            Some(_) => return Err(config_error("`dpop` must be true or false".into())),
+        },
     })
 }
 
@@ -162,6 +260,9 @@ mod tests {
         assert_eq!(config.post_logout_redirect_uri, "http://127.0.0.1:8080/");
         assert_eq!(config.token_storage, TokenStorage::Memory);
         assert_eq!(config.leeway_seconds, DEFAULT_LEEWAY_SECONDS);
+        let apis: Vec<&str> = config.apis.iter().map(|api| api.name.as_str()).collect();
+        assert_eq!(apis, ["api", "reports"]);
+        assert!(config.scope.contains("write:messages") && config.scope.contains("read:reports"));
     }
 
     #[test]
@@ -190,10 +291,55 @@ mod tests {
             (r#"{"domain":"a.test","client_id":"c","redirect_uri":"x"}"#, "redirect_uri"),
             (r#"{"domain":"a.test","client_id":"c","colour":"red"}"#, "colour"),
             (r#"{"domain":"a.test","client_id":"c","audience":" "}"#, "audience"),
+            (r#"{"domain":"a.test","client_id":"c","dpop":"yes"}"#, "dpop"),
             ("<html>", "config.json"),
         ];
         for (json, field) in cases {
             let err = config(json).unwrap_err();
+            assert!(err.message().contains(field), "{json}: {err}");
+        }
+    }
+
+    const TWO_APIS: &str = r#"{"domain":"a.test","client_id":"c","scope":"openid read:a",
+        "audience":"https://a.test/","api_base_url":"https://api.a.test",
+        "apis":{"reports":{"base_url":"https://api.a.test/reports","audience":"https://r.test/","scope":"read:r read:a"},
+                "other":{"base_url":"https://o.test:8443","audience":"https://o.test/","scope":"o"}}}"#;
+
+    #[test]
+    fn several_apis_each_own_their_urls() {
+        let config = config(TWO_APIS).unwrap();
+        let name = |url: &str| config.api_for(url).map(|api| api.name.as_str());
+        assert_eq!(name("https://api.a.test/messages"), Some("api"));
+        assert_eq!(name("https://api.a.test/reports/1"), Some("reports"), "the longest base URL wins");
+        assert_eq!(name("https://o.test:8443/x"), Some("other"));
+        assert_eq!(name("https://o.test/x"), None, "another port is another origin");
+        assert_eq!(name("https://evil.test/https://api.a.test/"), None);
+        assert!(config.apis[0].is_main() && !config.apis[1].is_main());
+        fn sorted(mut words: Vec<&str>) -> Vec<&str> {
+            words.sort_unstable();
+            words
+        }
+        assert!(config.scope.starts_with("openid read:a "));
+        let scopes = sorted(config.scope.split(' ').collect());
+        assert_eq!(scopes, ["o", "openid", "read:a", "read:r"], "every API's scopes, each once");
+        let resources = config.resources();
+        assert_eq!(resources[0], "https://a.test/", "the main API first");
+        assert_eq!(sorted(resources), ["https://a.test/", "https://o.test/", "https://r.test/"]);
+    }
+
+    #[test]
+    fn bad_apis_are_named() {
+        let cases = [
+            (r#"{"apis":[]}"#, "`apis`"),
+            (r#"{"apis":{"r":1}}"#, "apis.r"),
+            (r#"{"apis":{"r":{"base_url":"https://r.test","audience":"x"}}}"#, "apis.r.scope"),
+            (r#"{"apis":{"r":{"base_url":"http://r.test","audience":"x","scope":"s"}}}"#, "apis.r.base_url"),
+            (r#"{"apis":{"r":{"base_url":"https://r.test","audience":"","scope":"s"}}}"#, "apis.r.audience"),
+            (r#"{"apis":{"r":{"base_url":"https://r.test","audience":"x","scope":"s","colour":1}}}"#, "apis.r.colour"),
+        ];
+        for (apis, field) in cases {
+            let json = format!(r#"{{"domain":"a.test","client_id":"c",{}"#, &apis[1..]);
+            let err = config(&json).unwrap_err();
             assert!(err.message().contains(field), "{json}: {err}");
         }
     }

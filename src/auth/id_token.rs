@@ -24,6 +24,9 @@ pub struct Expectations<'a> {
     pub now: u64,
 }
 
+/// OIDC Core §2: `sub` "MUST NOT exceed 255 ASCII characters in length".
+const MAX_SUB_LEN: usize = 255;
+
 fn claim_error(claim: &'static str, reason: impl Into<String>) -> AuthError {
     AuthError::IdTokenClaim { claim, reason: reason.into() }
 }
@@ -88,8 +91,11 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     if iss != expect.issuer {
         return Err(claim_error("iss", format!("\"{iss}\" is not \"{}\"", expect.issuer)));
     }
-    // §2: `sub` is a required, non-empty identifier.
-    string_claim(claims, "sub")?;
+    // §2: `sub` is a required identifier of at most 255 ASCII characters.
+    let sub = string_claim(claims, "sub")?;
+    if sub.len() > MAX_SUB_LEN || !sub.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(claim_error("sub", "not at most 255 printable ASCII characters"));
+    }
     // §3.1.3.7 item 3: `aud` must contain our client_id.
     let aud = audiences(claims)?;
     if !aud.contains(&expect.client_id) {
@@ -111,6 +117,18 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     // §3.1.3.7 item 10: `iat` must be present and not in the future.
     if time_claim(claims, "iat")? - leeway > now {
         return Err(claim_error("iat", "issued in the future (check your device clock)"));
+    }
+    // §2: `auth_time` is a NumericDate, `acr` a string, `amr` an array of strings, when present.
+    if claims.get("auth_time").is_some() {
+        time_claim(claims, "auth_time")?;
+    }
+    if claims.get("acr").is_some_and(|acr| acr.as_str().is_none()) {
+        return Err(claim_error("acr", "not a string"));
+    }
+    if let Some(amr) = claims.get("amr")
+        && !matches!(amr, Json::Array(items) if items.iter().all(|m| m.as_str().is_some()))
+    {
+        return Err(claim_error("amr", "not a list of strings"));
     }
     // §3.1.3.7 item 11: the nonce must be the one we sent.
     if let Some(nonce) = expect.nonce
@@ -217,6 +235,13 @@ pub(crate) mod tests {
         assert_eq!(failing_claim(without("iss"), &e), "iss");
         assert_eq!(failing_claim(with("sub", json!("")), &e), "sub");
         assert_eq!(failing_claim(without("sub"), &e), "sub");
+        assert_eq!(failing_claim(with("sub", json!("u".repeat(256))), &e), "sub");
+        assert_eq!(failing_claim(with("sub", json!("ad\u{e9}")), &e), "sub");
+        assert_eq!(failing_claim(with("sub", json!("a\nb")), &e), "sub");
+        assert_eq!(failing_claim(with("auth_time", json!("yesterday")), &e), "auth_time");
+        assert_eq!(failing_claim(with("acr", json!(1)), &e), "acr");
+        assert_eq!(failing_claim(with("amr", json!("pwd")), &e), "amr");
+        assert_eq!(failing_claim(with("amr", json!(["pwd", 2])), &e), "amr");
         assert_eq!(failing_claim(with("aud", json!("other")), &e), "aud");
         assert_eq!(failing_claim(with("aud", json!([1])), &e), "aud");
         assert_eq!(failing_claim(with("aud", json!(["client", "api"])), &e), "azp");
@@ -239,6 +264,11 @@ pub(crate) mod tests {
         let mut with_azp = with("aud", json!(["client", "api"]));
         with_azp["azp"] = json!("client");
         assert!(validate_with(&with_azp, &e).is_ok());
+        let mut full = with("sub", json!(format!("auth0|{}", "u".repeat(249))));
+        full["auth_time"] = json!(NOW - 10);
+        full["acr"] = json!("urn:mace:incommon:iap:silver");
+        full["amr"] = json!(["pwd", "mfa"]);
+        assert!(validate_with(&full, &e).is_ok(), "255 characters and the optional claims are fine");
         let refreshed = Expectations { nonce: None, ..e };
         assert!(validate_with(&without("nonce"), &refreshed).is_ok());
     }

@@ -21,6 +21,11 @@ impl Record {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `key`, in order.
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
     /// The value of `key`, owned.
     pub fn string(&self, key: &str) -> Option<String> {
         self.get(key).map(str::to_owned)
@@ -38,8 +43,9 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let text = encode([("a", "x y&z=1"), ("n", "42"), ("e", "")]);
+        let text = encode([("a", "x y&z=1"), ("n", "42"), ("e", ""), ("a", "second")]);
         let record = Record::decode(&text);
+        assert_eq!(record.all("a").collect::<Vec<_>>(), ["x y&z=1", "second"]);
         assert_eq!((record.get("a"), record.number("n"), record.get("e")), (Some("x y&z=1"), Some(42), Some("")));
         assert_eq!((record.get("missing"), record.number("a")), (None, None));
         assert_eq!(Record::decode("<html>").get("a"), None);

@@ -7,22 +7,90 @@ use super::json::Parse;
 use super::record::{self, Record};
 use super::token::{TokenResponse, parse_token_response};
 
+/// One access token, and what it takes to use and renew it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    pub token: String,
+    /// RFC 9449 §5 / RFC 6750: `DPoP` when bound to the app's key, else `Bearer`.
+    pub token_type: String,
+    /// Seconds since the epoch, computed from `expires_in` at receipt; `None` when not given.
+    pub expires_at: Option<u64>,
+    /// `expires_in` as received: how long the token lives.
+    pub lifetime: Option<u64>,
+    pub scope: Option<String>,
+}
+
+impl Access {
+    /// Whether to renew it now: within `leeway` seconds of expiry, but never before half its
+    /// lifetime has passed (a 62 s token with a 60 s leeway renews after 31 s, not every 2 s).
+    pub fn should_refresh(&self, now: u64, leeway: u64) -> bool {
+        let margin = self.lifetime.map_or(leeway, |lifetime| leeway.min(lifetime / 2));
+        self.expires_at.is_some_and(|at| now.saturating_add(margin) >= at)
+    }
+
+    /// Whether it is past its expiry (no margin).
+    pub fn expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    fn from_response(response: &TokenResponse, now: u64) -> Access {
+        Access {
+            token: response.access_token.clone(),
+            token_type: response.token_type.clone(),
+            expires_at: response.expires_in.map(|s| now.saturating_add(s)),
+            lifetime: response.expires_in,
+            scope: response.scope.clone(),
+        }
+    }
+
+    fn encode_into(&self, pairs: &mut Vec<(&'static str, String)>) {
+        pairs.push(("access_token", self.token.clone()));
+        pairs.push(("token_type", self.token_type.clone()));
+        let optional = [
+            ("expires_at", self.expires_at.map(|at| at.to_string())),
+            ("lifetime", self.lifetime.map(|l| l.to_string())),
+            ("scope", self.scope.clone()),
+        ];
+        pairs.extend(optional.into_iter().filter_map(|(key, value)| Some((key, value?))));
+    }
+
+    fn decode(record: &Record) -> Option<Access> {
+        let optional_number = |key| match record.get(key) {
+            None => Some(None),
+            Some(_) => record.number(key).map(Some),
+        };
+        Some(Access {
+            token: record.string("access_token").filter(|t| !t.is_empty())?,
+            token_type: record.string("token_type")?,
+            expires_at: optional_number("expires_at")?,
+            lifetime: optional_number("lifetime")?,
+            scope: record.string("scope"),
+        })
+    }
+}
+
 /// The tokens of a signed-in person, plus the ID token's claims.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenSet {
-    pub access_token: String,
+    /// The sign-in's own access token (for `audience`, the main API).
+    pub access: Access,
+    /// Access tokens for the other APIs, by audience (from the refresh token).
+    pub others: Vec<(String, Access)>,
     pub refresh_token: Option<String>,
     pub id_token: String,
-    /// Seconds since the epoch, computed from `expires_in` at receipt; `None` when not given.
-    pub expires_at: Option<u64>,
-    pub scope: Option<String>,
     pub claims: Claims,
+    /// When this set was adopted (ms since the epoch, stamped by the client): between tabs, the
+    /// newest set wins.
+    pub updated_at: u64,
 }
 
 impl TokenSet {
-    /// Whether the access token is within `leeway` seconds of expiry.
-    pub fn should_refresh(&self, now: u64, leeway: u64) -> bool {
-        self.expires_at.is_some_and(|at| now.saturating_add(leeway) >= at)
+    /// The access token for `audience`; `None` asks for the sign-in's own.
+    pub fn access_for(&self, audience: Option<&str>) -> Option<&Access> {
+        match audience {
+            None => Some(&self.access),
+            Some(audience) => self.others.iter().find(|(a, _)| a == audience).map(|(_, access)| access),
+        }
     }
 
     /// The name to greet the person with.
@@ -31,46 +99,48 @@ impl TokenSet {
     }
 
     /// The set as kept in storage (`local` mode) or sent to another tab; the claims are not
-    /// written, they are read again from the ID token.
+    /// written, they are read again from the ID token. Each other API's token is a nested record.
     pub fn encode(&self) -> String {
-        let expires_at = self.expires_at.map(|at| at.to_string());
-        let optional = [
-            ("refresh_token", self.refresh_token.as_deref()),
-            ("expires_at", expires_at.as_deref()),
-            ("scope", self.scope.as_deref()),
-        ];
-        let present = optional.into_iter().filter_map(|(key, value)| Some((key, value?)));
-        record::encode(
-            [("access_token", self.access_token.as_str()), ("id_token", &self.id_token)].into_iter().chain(present),
-        )
+        let mut pairs = vec![("id_token", self.id_token.clone()), ("updated_at", self.updated_at.to_string())];
+        pairs.extend(self.refresh_token.clone().map(|rt| ("refresh_token", rt)));
+        self.access.encode_into(&mut pairs);
+        for (audience, access) in &self.others {
+            let mut nested = vec![("audience", audience.clone())];
+            access.encode_into(&mut nested);
+            pairs.push(("api", record::encode(nested.iter().map(|(k, v)| (*k, v.as_str())))));
+        }
+        record::encode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
     fn from_response(response: TokenResponse, claims: Claims, now: u64) -> TokenSet {
         TokenSet {
-            expires_at: response.expires_in.map(|s| now.saturating_add(s)),
-            access_token: response.access_token,
+            access: Access::from_response(&response, now),
+            others: Vec::new(),
             refresh_token: response.refresh_token,
             id_token: response.id_token.unwrap_or_default(),
-            scope: response.scope,
             claims,
+            updated_at: 0,
         }
     }
 }
 
-/// Turns the answer to a refresh into the next token set (RFC 6749 §6, OIDC Core §12.2).
+/// The token type a response must have: `DPoP` when the request carried a proof (RFC 9449 §5).
+fn expected_type(config: &Config) -> &'static str {
+    if config.dpop { "DPoP" } else { "Bearer" }
+}
+
+/// Turns the answer to a refresh for `audience` (`None`: the sign-in's own) into the next token
+/// set (RFC 6749 §6, OIDC Core §12.2); the other access tokens are kept.
 pub fn finish_refresh(
     config: &Config,
     previous: &TokenSet,
+    audience: Option<&str>,
     status: u16,
     body: &str,
     now: u64,
     parse: Parse,
 ) -> Result<TokenSet, AuthError> {
-    let mut response = parse_token_response(status, body, parse)?;
-    // RFC 6749 §6: without a new refresh token, the old one stays valid.
-    if response.refresh_token.is_none() {
-        response.refresh_token.clone_from(&previous.refresh_token);
-    }
+    let response = parse_token_response(status, body, expected_type(config), parse)?;
     let claims = match response.id_token.as_deref() {
         Some(id_token) => {
             let expect = Expectations {
@@ -90,12 +160,26 @@ pub fn finish_refresh(
             }
             claims
         }
-        None => {
-            response.id_token = Some(previous.id_token.clone());
-            previous.claims.clone()
-        }
+        None => previous.claims.clone(),
     };
-    Ok(TokenSet::from_response(response, claims, now))
+    let mut next = previous.clone();
+    let access = Access::from_response(&response, now);
+    match audience {
+        None => next.access = access,
+        Some(audience) => {
+            next.others.retain(|(a, _)| a != audience);
+            next.others.push((audience.to_owned(), access));
+        }
+    }
+    // RFC 6749 §6: without a new refresh token, the old one stays valid.
+    if let Some(refresh_token) = response.refresh_token {
+        next.refresh_token = Some(refresh_token);
+    }
+    if let Some(id_token) = response.id_token {
+        next.id_token = id_token;
+        next.claims = claims;
+    }
+    Ok(next)
 }
 
 /// Reads a token set kept by another tab or in storage; malformed contents are an error.
@@ -103,17 +187,17 @@ pub fn parse_token_set(text: &str, parse: Parse) -> Result<TokenSet, AuthError> 
     let unreadable = || AuthError::Storage("unreadable token set".into());
     let record = Record::decode(text);
     let id_token = record.string("id_token").ok_or_else(unreadable)?;
-    let expires_at = match record.get("expires_at") {
-        None => None,
-        Some(_) => Some(record.number("expires_at").ok_or_else(unreadable)?),
-    };
+    let others = record.all("api").map(|nested| {
+        let nested = Record::decode(nested);
+        Some((nested.string("audience")?, Access::decode(&nested)?))
+    });
     Ok(TokenSet {
-        access_token: record.string("access_token").filter(|t| !t.is_empty()).ok_or_else(unreadable)?,
+        access: Access::decode(&record).ok_or_else(unreadable)?,
+        others: others.collect::<Option<_>>().ok_or_else(unreadable)?,
         refresh_token: record.string("refresh_token"),
         claims: decode_claims(&id_token, parse).map_err(|_| unreadable())?,
         id_token,
-        expires_at,
-        scope: record.string("scope"),
+        updated_at: record.number("updated_at").ok_or_else(unreadable)?,
     })
 }
 
@@ -126,7 +210,7 @@ pub fn finish_login(
     now: u64,
     parse: Parse,
 ) -> Result<TokenSet, AuthError> {
-    let response = parse_token_response(status, body, parse)?;
+    let response = parse_token_response(status, body, expected_type(config), parse)?;
     // OIDC Core §3.1.3.3: a successful response to an `openid` request includes an ID token.
     let id_token =
         response.id_token.as_deref().ok_or_else(|| AuthError::TokenResponse("`id_token` is missing".into()))?;
@@ -165,11 +249,14 @@ mod tests {
     fn a_good_exchange() {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let set = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
-        assert_eq!(set.expires_at, Some(NOW + 120));
+        assert_eq!(set.access.expires_at, Some(NOW + 120));
         assert_eq!(set.user_name(), "Ada");
         assert_eq!(set.claims.get("iss").and_then(Json::as_str), Some(ISSUER));
         assert_eq!(parse_token_set(&set.encode(), parse).unwrap(), set);
-        let without = TokenSet { refresh_token: None, expires_at: None, scope: None, ..set };
+        let access = Access { expires_at: None, lifetime: None, scope: None, ..set.access.clone() };
+        let reports = Access { token: "a&b=c".into(), scope: Some("read:reports".into()), ..set.access.clone() };
+        let others = vec![("https://r.test/?x=1&y".to_owned(), reports)];
+        let without = TokenSet { refresh_token: None, access, others, updated_at: 7, ..set };
         assert_eq!(parse_token_set(&without.encode(), parse).unwrap(), without);
     }
 
@@ -188,16 +275,24 @@ mod tests {
     fn refresh_is_due_within_the_leeway() {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let set = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
-        assert!(!set.should_refresh(NOW, 60));
-        assert!(!set.should_refresh(NOW + 59, 60));
-        assert!(set.should_refresh(NOW + 60, 60));
-        assert!(!TokenSet { expires_at: None, ..set }.should_refresh(u64::MAX, 60));
+        let access = set.access;
+        assert!(!access.should_refresh(NOW, 60));
+        assert!(!access.should_refresh(NOW + 59, 60));
+        assert!(access.should_refresh(NOW + 60, 60));
+        assert!(!Access { expires_at: None, ..access.clone() }.should_refresh(u64::MAX, 60));
+        // A 62 s token with a 60 s leeway renews after half its life, not 2 s after receipt.
+        let short = Access { expires_at: Some(NOW + 62), lifetime: Some(62), ..access.clone() };
+        assert!(!short.should_refresh(NOW + 30, 60));
+        assert!(short.should_refresh(NOW + 31, 60));
+        let tiny = Access { expires_at: Some(NOW + 4), lifetime: Some(4), ..access };
+        assert!(!tiny.should_refresh(NOW + 2, 1) && tiny.should_refresh(NOW + 3, 1));
+        assert!(!tiny.expired(NOW + 3) && tiny.expired(NOW + 4));
     }
 
     fn refreshed(answer: serde_json::Value) -> Result<TokenSet, AuthError> {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let previous = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
-        finish_refresh(&config(), &previous, 200, &answer.to_string(), NOW + 100, parse)
+        finish_refresh(&config(), &previous, None, 200, &answer.to_string(), NOW + 100, parse)
     }
 
     #[test]
@@ -205,11 +300,41 @@ mod tests {
         let set = refreshed(json!({"access_token": "at2", "token_type": "Bearer", "expires_in": 60,
                                    "refresh_token": "rt2"}))
         .unwrap();
-        assert_eq!((set.access_token.as_str(), set.refresh_token.as_deref()), ("at2", Some("rt2")));
-        assert_eq!(set.expires_at, Some(NOW + 160));
+        assert_eq!((set.access.token.as_str(), set.refresh_token.as_deref()), ("at2", Some("rt2")));
+        assert_eq!(set.access.expires_at, Some(NOW + 160));
         assert_eq!(set.user_name(), "Ada", "claims kept without a new ID token");
         let kept = refreshed(json!({"access_token": "at2", "token_type": "Bearer"})).unwrap();
         assert_eq!(kept.refresh_token.as_deref(), Some("rt"), "RFC 6749 §6: no new one, keep the old");
+    }
+
+    #[test]
+    fn a_token_for_another_api_joins_the_set_and_rotates_the_refresh_token() {
+        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
+        let first = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let answer = json!({"access_token": "r1", "token_type": "Bearer", "expires_in": 30, "refresh_token": "rt2",
+                            "scope": "read:reports"});
+        let reports = Some("https://reports.test");
+        let set = finish_refresh(&config(), &first, reports, 200, &answer.to_string(), NOW + 5, parse).unwrap();
+        assert_eq!(set.access, first.access, "the sign-in's token is kept");
+        let r = set.access_for(reports).unwrap();
+        assert_eq!((r.token.as_str(), r.expires_at, r.scope.as_deref()), ("r1", Some(NOW + 35), Some("read:reports")));
+        assert_eq!(set.refresh_token.as_deref(), Some("rt2"));
+        assert_eq!(set.id_token, first.id_token);
+        let answer = json!({"access_token": "r2", "token_type": "Bearer", "refresh_token": "rt3"});
+        let again = finish_refresh(&config(), &set, reports, 200, &answer.to_string(), NOW + 40, parse).unwrap();
+        assert_eq!((again.others.len(), again.access_for(reports).unwrap().token.as_str()), (1, "r2"));
+        assert_eq!(again.access_for(Some("https://other.test")), None);
+    }
+
+    #[test]
+    fn the_token_type_must_match_the_proof() {
+        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
+        let dpop = Config { dpop: true, ..config() };
+        let err = finish_login(&dpop, "n1", 200, &body(&id_token), NOW, parse).unwrap_err();
+        assert!(err.message().contains("token_type"), "a bearer token after a proof: {err}");
+        let bound = body(&id_token).replace("Bearer", "DPoP");
+        assert_eq!(finish_login(&dpop, "n1", 200, &bound, NOW, parse).unwrap().access.token_type, "DPoP");
+        assert!(finish_login(&config(), "n1", 200, &bound, NOW, parse).is_err(), "DPoP without a proof");
     }
 
     #[test]
@@ -231,7 +356,8 @@ mod tests {
         assert_eq!(err.code(), "token_response", "a 200 without access_token is unusable");
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let previous = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
-        let err = finish_refresh(&config(), &previous, 400, r#"{"error":"invalid_grant"}"#, NOW, parse).unwrap_err();
+        let err =
+            finish_refresh(&config(), &previous, None, 400, r#"{"error":"invalid_grant"}"#, NOW, parse).unwrap_err();
         assert_eq!(err, AuthError::Provider { error: "invalid_grant".into(), description: None });
     }
 

@@ -22,7 +22,7 @@ pub struct User {
 
 impl User {
     fn from_tokens(tokens: &TokenSet) -> User {
-        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: tokens.expires_at }
+        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: tokens.access.expires_at }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Small view pieces.
 
+pub mod api_call;
 pub mod auth_provider;
 pub mod config_error;
 pub mod error_panel;

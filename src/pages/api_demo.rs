@@ -1,52 +1,91 @@
-//! `/api`: calls to the demo protected API, with their outcome as text.
+//! `/api`: calls to the demo APIs (read, write, delete, a second API), with their outcome as text.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError};
-use crate::auth::error::AuthError;
+use crate::api::{self, ApiError, ApiRequest, Body};
+use crate::auth::browser::json;
+use crate::auth::json::Json;
+use crate::components::api_call::{CallOutcome, use_api_call};
 use crate::components::auth_provider::use_auth;
 use crate::components::token_expiry::TokenExpiry;
 
-/// The endpoints: button label, path, and whether a token is sent.
-const ENDPOINTS: [(&str, &str, bool); 3] =
-    [("public", "/api/public", false), ("private", "/api/private", true), ("scoped", "/api/private-scoped", true)];
+/// The calls, by button label (DESIGN.md's automation contract).
+const CALLS: [&str; 7] = ["public", "private", "scoped", "messages", "post", "delete", "reports"];
+
+/// The id of the newest message in a `GET /api/messages` answer (oldest first); 0 when none.
+fn newest_id(list: &[u8]) -> u64 {
+    let list = std::str::from_utf8(list).ok().and_then(json::parse);
+    let newest = list.as_ref().and_then(Json::items).and_then(<[Json]>::last);
+    newest.and_then(|message| message.get("id")).and_then(Json::as_u64).unwrap_or(0)
+}
+
+/// `api-result`: the HTTP status when there is one, the call, then the body or the error.
+fn describe(label: &str, outcome: &CallOutcome) -> String {
+    match outcome {
+        Ok(response) if response.body.is_empty() => format!("{} {label}: (no content)", response.status),
+        Ok(response) => format!("{} {label}: {}", response.status, response.text()),
+        Err(error) => match error.status() {
+            Some(status) => format!("{status} {label}: {error}"),
+            None => format!("{label}: {error}"),
+        },
+    }
+}
 
 /// The API demo page.
 #[component]
 pub fn ApiDemo() -> impl IntoView {
+    let call = use_api_call();
     let auth = use_auth();
-    let result = RwSignal::new(String::from("No call yet."));
-    let call = move |label: &'static str, path: &'static str, authorized: bool| {
-        result.set(format!("{label}: calling…"));
-        let client = auth.client();
-        spawn_local(async move {
-            let outcome = api::get(&client, path, authorized).await;
-            result.set(match outcome {
-                Ok(body) => format!("{label}: {body}"),
-                Err(ApiError::Auth(error @ AuthError::SessionExpired)) => {
-                    auth.fail(error.clone());
-                    format!("{label}: {error}")
-                }
-                Err(error) => format!("{label}: {error}"),
-            });
-        });
-    };
-    let buttons = ENDPOINTS
-        .iter()
-        .map(|&(label, path, authorized)| {
-            view! {
-                <button data-testid="call-api" on:click=move |_| call(label, path, authorized)>
-                    {format!("Call {label}")}
-                </button>
+    let label = RwSignal::new("");
+    let input = NodeRef::<leptos::html::Input>::new();
+    let start = move |name: &'static str| {
+        label.set(name);
+        match name {
+            "public" => call.send(ApiRequest::get("/api/public").public()),
+            "private" => call.send(ApiRequest::get("/api/private")),
+            "scoped" => call.send(ApiRequest::get("/api/private-scoped")),
+            "messages" => call.send(ApiRequest::get("/api/messages")),
+            "post" => {
+                let text = input.get_untracked().map(|input| input.value()).unwrap_or_default();
+                let body = Json::Object(vec![("text".into(), Json::String(text))]);
+                call.send(ApiRequest::post("/api/messages", Body::json(&body)));
             }
-        })
+            "delete" => call.run(Box::new(|client| {
+                Box::pin(async move {
+                    let list = api::fetch(&client, &ApiRequest::get("/api/messages")).await?;
+                    api::fetch(&client, &ApiRequest::delete(format!("/api/messages/{}", newest_id(&list.body)))).await
+                })
+            })),
+            _ => {
+                let reports = auth.client().config.apis.iter().find(|api| api.name == "reports").cloned();
+                match reports {
+                    Some(api) => call.send(ApiRequest::get(format!("{}/api/reports", api.base_url))),
+                    None => call.run(Box::new(|_| Box::pin(async { Err(ApiError::NotAnApi("reports".into())) }))),
+                }
+            }
+        }
+    };
+    let buttons = CALLS
+        .iter()
+        .map(|&name| view! { <button data-testid="call-api" on:click=move |_| start(name)>{name}</button> })
         .collect_view();
+    let result = move || match (call.pending.get(), call.outcome.get()) {
+        (true, _) => format!("{}: calling…", label.get()),
+        (false, Some(outcome)) => describe(label.get_untracked(), &outcome),
+        (false, None) => "No call yet.".into(),
+    };
     view! {
-        <h1>"Demo API"</h1>
-        <p>"The private endpoints need a signed-in person; the scoped one also needs read:messages."</p>
+        <h1>"Demo APIs"</h1>
+        <p>
+            "private needs a signed-in person; scoped and messages need read:messages, post and delete "
+            "write:messages; reports is a second API with its own audience and read:reports."
+        </p>
         <TokenExpiry/>
         <div class="calls">{buttons}</div>
+        <label>
+            "Message "
+            <input data-testid="message-text" maxlength="280" value="Hello from leptos-pkce" node_ref=input/>
+        </label>
         <pre class="api-result" data-testid="api-result">{result}</pre>
     }
 }

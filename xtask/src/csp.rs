@@ -43,6 +43,8 @@ pub fn policy(index_html: &str, config_json: &str) -> Result<String, String> {
     let mut connect = vec!["'self'".to_owned()];
     connect.extend(origin(&issuer));
     connect.extend(config["api_base_url"].as_str().and_then(origin));
+    let apis = config["apis"].as_object().into_iter().flat_map(|apis| apis.values());
+    connect.extend(apis.filter_map(|api| api["base_url"].as_str().and_then(origin)));
     connect.dedup();
     let mut script = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
     script.extend(inline_contents(index_html, "script").into_iter().map(hash_source));
@@ -96,7 +98,8 @@ mod tests {
 
     const HTML: &str = "<html><head><script type=\"module\">import init from '/a.js';</script>\
         <script src=\"/b.js\"></script><script>x()</script></head></html>";
-    const CONFIG: &str = r#"{"domain":"tenant.eu.auth0.com","api_base_url":"https://api.example.com/v1"}"#;
+    const CONFIG: &str = r#"{"domain":"tenant.eu.auth0.com","api_base_url":"https://api.example.com/v1",
+        "apis":{"reports":{"base_url":"https://reports.example.com:8443/r"}}}"#;
 
     #[test]
     fn inline_scripts_are_found_and_hashed() {
@@ -111,7 +114,9 @@ mod tests {
         let policy = policy(HTML, CONFIG).unwrap();
         assert!(policy.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
         assert!(policy.contains("; style-src 'self'; "), "no inline style in HTML, so no hash");
-        assert!(policy.contains("connect-src 'self' https://tenant.eu.auth0.com https://api.example.com;"));
+        let connect = "connect-src 'self' https://tenant.eu.auth0.com https://api.example.com \
+                       https://reports.example.com:8443;";
+        assert!(policy.contains(connect), "{policy}");
         for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(policy.contains(directive), "{directive}");
         }

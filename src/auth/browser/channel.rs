@@ -16,7 +16,7 @@ pub enum TabMessage {
     /// "Does a tab have tokens?" (a new or reloaded tab in `memory` mode).
     Request,
     /// A tab's current tokens, after a request, a sign-in or a refresh.
-    Tokens { tokens: TokenSet },
+    Tokens { tokens: Box<TokenSet> },
     /// The person signed out in some tab.
     SignedOut,
 }
@@ -33,7 +33,9 @@ fn encode(message: &TabMessage) -> String {
 fn decode(text: &str) -> Option<TabMessage> {
     match Record::decode(text).get("kind")? {
         "request" => Some(TabMessage::Request),
-        "tokens" => parse_token_set(text, json::parse).ok().map(|tokens| TabMessage::Tokens { tokens }),
+        "tokens" => {
+            parse_token_set(text, json::parse).ok().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
+        }
         "signed-out" => Some(TabMessage::SignedOut),
         _ => None,
     }

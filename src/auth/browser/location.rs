@@ -19,10 +19,14 @@ pub fn search() -> String {
     location().and_then(|l| l.search().ok()).unwrap_or_default()
 }
 
+/// The fragment including its `#`, or empty.
+pub fn fragment() -> String {
+    location().and_then(|l| l.hash().ok()).unwrap_or_default()
+}
+
 /// Path, query and fragment: where to come back to after signing in.
 pub fn path_query_fragment() -> String {
-    let hash = location().and_then(|l| l.hash().ok()).unwrap_or_default();
-    format!("{}{}{hash}", pathname(), search())
+    format!("{}{}{}", pathname(), search(), fragment())
 }
 
 fn history() -> Option<web_sys::History> {

@@ -21,7 +21,8 @@ use std::future::Future;
 /// The provider's, the API's and the app's fixed local addresses (DESIGN.md "Local ports").
 pub const IDP: &str = "http://127.0.0.1:4000";
 pub const APP: &str = "http://127.0.0.1:8080";
-const API_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 4001);
+const API_PORT: u16 = 4001;
+const REPORTS_PORT: u16 = 4002;
 const APP_PORT: u16 = 8080;
 const CHROMEDRIVER_PORT: u16 = 4444;
 
@@ -190,36 +191,48 @@ async fn count_statuses(
     response
 }
 
-/// A running API: its task, and the signal that stops it (closing idle keep-alive connections too).
+/// A running API: its tasks, and the signal that stops them (closing idle keep-alive connections too).
 struct RunningApi {
-    task: tokio::task::JoinHandle<()>,
-    stop: tokio::sync::oneshot::Sender<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
-/// Serves the real demo API (in this process, so a test can take it down and back up).
-async fn serve_api(counts: ApiCounts, refuse: RefuseNext) -> Result<RunningApi, String> {
-    let settings = api::Settings {
+/// The settings of the demo API on `port` for `audience`.
+fn api_settings(audience: &str, port: u16) -> api::Settings {
+    api::Settings {
         issuer: format!("{IDP}/"),
-        audience: "https://api.leptos-pkce.test".into(),
-        public_url: "http://127.0.0.1:4001".into(),
+        audience: audience.into(),
+        public_url: format!("http://127.0.0.1:{port}"),
         dpop_nonce: false,
         app_origins: vec![APP.into()],
         leeway: 0,
         jwks_min_refetch: Duration::from_secs(30),
-    };
-    let app =
-        api::routes::router(settings).layer(axum::middleware::from_fn_with_state((counts, refuse), count_statuses));
-    let addr: SocketAddr = API_ADDR.into();
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    Ok(RunningApi { task, stop })
+    }
+}
+
+/// Serves the real demo APIs, messages and reports, each answer counted (in this process, so a
+/// test can take them down and back up).
+async fn serve_api(counts: ApiCounts, refuse: RefuseNext) -> Result<RunningApi, String> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let apps = [
+        (api::routes::router(api_settings("https://api.leptos-pkce.test", API_PORT)), API_PORT),
+        (api::routes::reports_router(api_settings("https://reports.leptos-pkce.test", REPORTS_PORT)), REPORTS_PORT),
+    ];
+    let mut tasks = Vec::new();
+    for (app, port) in apps {
+        let app = app.layer(axum::middleware::from_fn_with_state((counts.clone(), refuse.clone()), count_statuses));
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+        let mut stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await;
+        }));
+    }
+    Ok(RunningApi { tasks, stop })
 }
 
 /// Everything the scenarios share; dropping it stops every process it started.
@@ -299,9 +312,11 @@ impl Fixture {
     /// Takes the demo API down (its port then refuses connections).
     pub async fn stop_api(&self) {
         let running = self.api.lock().ok().and_then(|mut api| api.take());
-        if let Some(RunningApi { task, stop }) = running {
-            let _ = stop.send(());
-            let _ = task.await;
+        if let Some(RunningApi { tasks, stop }) = running {
+            let _ = stop.send(true);
+            for task in tasks {
+                let _ = task.await;
+            }
         }
     }
 

@@ -25,7 +25,8 @@ async fn grant_errors(f: &Fixture) -> Result<u64, String> {
 
 /// Signs in with `changes` to config.json (plus the short leeway) and opens `/api`.
 async fn open_api_page(f: &Fixture, b: &Browser, changes: Value) -> Outcome {
-    let mut config = json!({"leeway_seconds": LEEWAY, "token_storage": "memory", "scope": "openid profile email offline_access read:messages"});
+    let scope = "openid profile email offline_access read:messages write:messages";
+    let mut config = json!({"leeway_seconds": LEEWAY, "token_storage": "memory", "scope": scope});
     for (key, value) in changes.as_object().into_iter().flatten() {
         config[key] = value.clone();
     }
@@ -35,25 +36,20 @@ async fn open_api_page(f: &Fixture, b: &Browser, changes: Value) -> Outcome {
     b.wait_present("token-expiry").await.map(drop)
 }
 
-/// The index of each endpoint's button on `/api`.
-fn button(label: &str) -> usize {
-    match label {
-        "public" => 0,
-        "private" => 1,
-        _ => 2,
-    }
-}
-
+/// Clicks the `/api` button named `label` (its text, per the automation contract).
 fn click_script(label: &str) -> String {
-    format!("document.querySelectorAll('[data-testid=call-api]')[{}].click();", button(label))
+    format!(
+        "[...document.querySelectorAll('[data-testid=call-api]')].find(b => b.textContent.trim() === '{label}').click();"
+    )
 }
 
-/// Calls an endpoint from the page and returns the outcome it shows.
+/// Calls an endpoint from the page and returns the outcome it shows: `[status ]label: …`.
 async fn call(b: &Browser, label: &str) -> Result<String, String> {
     b.script(&format!("{} return true;", click_script(label))).await?;
     wait_for(&format!("the {label} call's outcome"), || async {
         let text = b.text("api-result").await?.unwrap_or_default();
-        let done = text.starts_with(&format!("{label}: ")) && !text.ends_with("calling…");
+        let rest = text.split_once(' ').filter(|(status, _)| status.parse::<u16>().is_ok()).map_or(&*text, |(_, r)| r);
+        let done = rest.starts_with(&format!("{label}: ")) && !text.ends_with("calling…");
         if done { Ok(Some(text)) } else { Err(format!("saw {text:?}")) }
     })
     .await
@@ -61,7 +57,7 @@ async fn call(b: &Browser, label: &str) -> Result<String, String> {
 
 async fn call_ok(b: &Browser, label: &str) -> Outcome {
     let text = call(b, label).await?;
-    ensure(text.contains("Hello"), format!("the {label} call failed: {text}"))
+    ensure(text.starts_with("200 ") && text.contains("Hello"), format!("the {label} call failed: {text}"))
 }
 
 async fn wait_api_answers(f: &Fixture, status: u16, at_least: u64) -> Outcome {
@@ -82,7 +78,7 @@ async fn api_calls_keep_working_across_expiries(f: &Fixture, b: &Browser) -> Out
     }
     call_ok(b, "scoped").await?;
     let public = call(b, "public").await?;
-    ensure(public.contains("public endpoint"), format!("public: {public}"))?;
+    ensure(public.starts_with("200 public: ") && public.contains("public endpoint"), format!("public: {public}"))?;
     let made = refreshes(f).await? - before;
     ensure(made == 3, format!("expected one refresh per expiry (3), saw {made}"))?;
     ensure(f.api_answers(401) == unauthorized, "the API never saw an expired token")
@@ -224,7 +220,7 @@ async fn an_invalid_token_answer_refreshes_once_and_retries_once(f: &Fixture, b:
     f.refuse_next_tokens(5);
     let outcome = call(b, "private").await?;
     f.refuse_next_tokens(0);
-    ensure(outcome == "private: the API failed with HTTP 401", format!("after two refusals: {outcome}"))?;
+    ensure(outcome == "401 private: the API refused the token (HTTP 401)", format!("after two refusals: {outcome}"))?;
     ensure(refreshes(f).await? == before + 1, "no second refresh for the retry's 401")?;
     ensure(f.api_answers(401) == unauthorized + 2, "one call and one retry")?;
     b.wait_text("auth-status", "signed-in").await?;
@@ -235,11 +231,112 @@ async fn a_call_without_the_scope_is_not_permitted_and_makes_no_refresh(f: &Fixt
     open_api_page(f, b, json!({"scope": "openid profile email offline_access"})).await?;
     let (before, forbidden) = (refreshes(f).await?, f.api_answers(403));
     let outcome = call(b, "scoped").await?;
-    ensure(outcome.starts_with("scoped: not permitted"), format!("without the scope: {outcome}"))?;
+    ensure(outcome.starts_with("403 scoped: not permitted"), format!("without the scope: {outcome}"))?;
     ensure(f.api_answers(403) == forbidden + 1, "the API should have answered 403 once")?;
     ensure(refreshes(f).await? == before, "a 403 must not trigger a refresh")?;
     b.wait_text("auth-status", "signed-in").await?;
     call_ok(b, "private").await
+}
+
+/// Types `text` into the message box as a person would (an `input` event per change).
+async fn type_message(b: &Browser, text: &str) -> Outcome {
+    let text = serde_json::to_string(text).map_err(|e| e.to_string())?;
+    let js = format!(
+        "const box = document.querySelector('[data-testid=message-text]'); box.value = {text}; \
+         box.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    b.script(&js).await.map(drop)
+}
+
+/// The JSON after `prefix` in an outcome.
+fn body_of(outcome: &str, prefix: &str) -> Result<Value, String> {
+    let body = outcome.strip_prefix(prefix).ok_or_else(|| format!("expected {prefix:?}…, saw {outcome:?}"))?;
+    serde_json::from_str(body).map_err(|e| format!("{body}: {e}"))
+}
+
+async fn messages_are_posted_as_json_listed_and_deleted(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    let text = r#"She said "hi" & left <b>bold</b> \ ünïcode ✓"#;
+    type_message(b, text).await?;
+    let posted = body_of(&call(b, "post").await?, "201 post: ")?;
+    ensure(posted["text"] == text, format!("the API stored {posted}"))?;
+    ensure(posted["author"] == "ada", format!("the author is the token's sub: {posted}"))?;
+    let listed = body_of(&call(b, "messages").await?, "200 messages: ")?;
+    let newest = listed.as_array().and_then(|list| list.last()).cloned().unwrap_or_default();
+    ensure(newest == posted, format!("the newest listed message is {newest}"))?;
+    let deleted = call(b, "delete").await?;
+    ensure(deleted == "204 delete: (no content)", format!("delete: {deleted}"))?;
+    let listed = body_of(&call(b, "messages").await?, "200 messages: ")?;
+    let gone = listed.as_array().is_some_and(|list| list.iter().all(|m| m["id"] != posted["id"]));
+    ensure(gone, format!("still listed after the delete: {listed}"))?;
+    // A body the API refuses comes back with its status and the API's own words.
+    type_message(b, "").await?;
+    let refused = call(b, "post").await?;
+    ensure(refused.starts_with("400 post: ") && refused.contains("error"), format!("an empty message: {refused}"))?;
+    b.wait_text("auth-status", "signed-in").await
+}
+
+async fn refreshes_by_resource(f: &Fixture) -> Result<Value, String> {
+    Ok(f.provider_stats().await?["refresh_by_resource"].clone())
+}
+
+fn count_of(counts: &Value, resource: &str) -> u64 {
+    counts[resource].as_u64().unwrap_or(0)
+}
+
+/// The sign-in's own token names no resource (the provider's default audience).
+const MAIN_API: &str = "none";
+const REPORTS_API: &str = "https://reports.leptos-pkce.test";
+
+/// Two tabs each call both APIs ten times at the same moment after each expiry: at most one
+/// refresh per API and round, and the rotating refresh token is never spent twice.
+async fn two_apis_in_a_burst_from_two_tabs_refresh_once_per_api(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    let before = refreshes_by_resource(f).await?;
+    let reports = call(b, "reports").await?;
+    ensure(
+        reports.starts_with("200 reports: ") && reports.contains("sign-ins this week"),
+        format!("reports: {reports}"),
+    )?;
+    let first_token = refreshes_by_resource(f).await?;
+    ensure(
+        count_of(&first_token, REPORTS_API) == count_of(&before, REPORTS_API) + 1,
+        format!("the reports token comes from one refresh naming its resource: {first_token}"),
+    )?;
+    let first = b.tab().await?;
+    b.open_tab().await?;
+    b.goto("/api").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    let second = b.tab().await?;
+    let (start, errors) = (refreshes_by_resource(f).await?, grant_errors(f).await?);
+    const ROUNDS: u64 = 3;
+    for round in 0..ROUNDS {
+        b.wait_token_expired().await?;
+        let (counts, ok) = (refreshes_by_resource(f).await?, f.api_answers(200));
+        let at = b.script("return Date.now() + 300;").await?.as_f64().unwrap_or_default();
+        let burst =
+            format!("for (let i = 0; i < 10; i++) {{ {} {} }}", click_script("private"), click_script("reports"));
+        for tab in [&first, &second] {
+            b.switch_to(tab.clone()).await?;
+            b.script(&format!("setTimeout(() => {{ {burst} }}, {at} - Date.now()); return true;")).await?;
+        }
+        wait_api_answers(f, 200, ok + 40).await.map_err(|e| format!("round {round}: {e}"))?;
+        let after = refreshes_by_resource(f).await?;
+        for api in [MAIN_API, REPORTS_API] {
+            let made = count_of(&after, api) - count_of(&counts, api);
+            ensure(made <= 1, format!("round {round}: {made} refreshes for {api} in one burst"))?;
+        }
+        ensure(count_of(&after, MAIN_API) == count_of(&counts, MAIN_API) + 1, "the expired main token was refreshed")?;
+    }
+    let end = refreshes_by_resource(f).await?;
+    let reports_refreshes = count_of(&end, REPORTS_API) - count_of(&start, REPORTS_API);
+    ensure(reports_refreshes >= 1, "the reports token was renewed too")?;
+    ensure(grant_errors(f).await? == errors, "a refresh token was spent twice (invalid_grant)")?;
+    for tab in [first, second] {
+        b.switch_to(tab).await?;
+        b.wait_text("auth-status", "signed-in").await?;
+    }
+    Ok(())
 }
 
 e2e::suite!(
@@ -253,4 +350,6 @@ e2e::suite!(
     a_provider_outage_during_refresh_keeps_the_refresh_token,
     an_invalid_token_answer_refreshes_once_and_retries_once,
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
+    messages_are_posted_as_json_listed_and_deleted,
+    two_apis_in_a_burst_from_two_tabs_refresh_once_per_api,
 );

@@ -251,10 +251,10 @@ async fn seed_transaction(b: &Browser, state: &str, age: u64) -> Outcome {
     seed_login(b, state, age, &"v".repeat(43), "n").await
 }
 
-/// One hostile callback: the query after `/callback?`, and the error code it must end in.
+/// One hostile callback: what follows `/callback` (query or fragment), and the error code it must end in.
 struct HostileCallback {
     name: &'static str,
-    query: String,
+    after: String,
     code: &'static str,
     /// Whether the token endpoint is (rightly) reached before the failure.
     reaches_provider: bool,
@@ -262,8 +262,18 @@ struct HostileCallback {
 
 fn hostile_callbacks() -> Vec<HostileCallback> {
     let iss = "iss=http%3A%2F%2F127.0.0.1%3A4000%2F";
-    let case = |name, query: String, code| HostileCallback { name, query, code, reaches_provider: false };
+    let case =
+        |name, query: String, code| HostileCallback { name, after: format!("?{query}"), code, reaches_provider: false };
+    let bare = |name, after: &str| HostileCallback {
+        name,
+        after: after.into(),
+        code: "callback_invalid",
+        reaches_provider: false,
+    };
     vec![
+        bare("nothing at all", ""),
+        bare("an unrelated query", "?utm_source=mail"),
+        bare("the answer in the fragment", "#code=abc&state=S&iss=http%3A%2F%2F127.0.0.1%3A4000%2F"),
         case("state missing", format!("code=abc&{iss}"), "state_missing"),
         case("state unknown", format!("code=abc&state=forged&{iss}"), "state_mismatch"),
         case("code missing", format!("state=S&{iss}"), "code_missing"),
@@ -282,7 +292,7 @@ fn hostile_callbacks() -> Vec<HostileCallback> {
         ),
         HostileCallback {
             name: "a code the provider never issued",
-            query: format!("code=forged-code&state=S&{iss}"),
+            after: format!("?code=forged-code&state=S&{iss}"),
             code: "provider_error",
             reaches_provider: true,
         },
@@ -294,9 +304,11 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
     b.wait_text("auth-status", "signed-out").await?;
     for case in hostile_callbacks() {
         let result: Outcome = async {
+            // A fresh page load each time (from `/callback`, a fragment alone would not load the page).
+            b.goto("/").await?;
             seed_transaction(b, "S", 0).await?;
             let (exchanges, refused) = (code_exchanges(f).await?, f.provider_stats().await?["errors"].as_u64());
-            b.goto(&format!("/callback?{}", case.query)).await?;
+            b.goto(&format!("/callback{}", case.after)).await?;
             let error = b.wait_present("auth-error").await?;
             ensure(error.starts_with(&format!("{}:", case.code)), format!("auth-error says {error:?}"))?;
             b.wait_text("auth-status", "signed-out").await?;
@@ -305,7 +317,9 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
             ensure(code_exchanges(f).await? == exchanges, "no tokens may be issued")?;
             let reached = f.provider_stats().await?["errors"].as_u64() != refused;
             ensure(reached == case.reaches_provider, format!("token endpoint reached: {reached}"))?;
-            ensure(!b.url().await?.contains("code="), "the address bar still shows the callback")
+            ensure(!b.url().await?.contains("code="), "the address bar still shows the callback")?;
+            let fragment = case.after.starts_with('#');
+            ensure(!fragment || error.contains("fragment"), format!("the fragment is not named: {error}"))
         }
         .await;
         result.map_err(|e| format!("{}: {e}", case.name))?;
