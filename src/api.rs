@@ -138,15 +138,25 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-/// Sends `request` to `url`, with `access` in `Authorization` when given.
-async fn send(request: &ApiRequest, url: &str, access: Option<&Access>) -> Result<ApiResponse, ApiError> {
+/// Sends `request` to `url`, with `access` in `Authorization` when given: a DPoP-bound token
+/// as `DPoP` with a proof (RFC 9449 §7.1), else as `Bearer` (RFC 6750 §2.1).
+async fn send(
+    client: &AuthClient,
+    request: &ApiRequest,
+    url: &str,
+    access: Option<&Access>,
+) -> Result<ApiResponse, ApiError> {
     let mut headers: Vec<(&str, String)> = request.headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     if let Some(body) = &request.body {
         headers.push(("Content-Type", body.content_type().to_owned()));
     }
     if let Some(access) = access {
-        // RFC 6750 §2.1.
-        headers.push(("Authorization", format!("Bearer {}", access.token)));
+        let bound = access.token_type.eq_ignore_ascii_case("DPoP");
+        if bound {
+            let proof = client.proof(request.method, url, Some(&access.token), false).await.map_err(ApiError::Auth)?;
+            headers.extend(proof.map(|proof| ("DPoP", proof)));
+        }
+        headers.push(("Authorization", format!("{} {}", if bound { "DPoP" } else { "Bearer" }, access.token)));
     }
     let out = Outgoing {
         headers,
@@ -155,7 +165,26 @@ async fn send(request: &ApiRequest, url: &str, access: Option<&Access>) -> Resul
         signal: request.signal.as_ref(),
         ..Outgoing::new(request.method, url)
     };
-    http::exchange(out).await.map_err(ApiError::Fetch)
+    let response = http::exchange(out).await.map_err(ApiError::Fetch)?;
+    client.remember_nonce(url, response.header("DPoP-Nonce"));
+    Ok(response)
+}
+
+/// Sends `request` with `access`; an API that asks for a DPoP nonce gets one retry with it
+/// (RFC 9449 §9). `None` asks for one refresh and one retry.
+async fn send_with(
+    client: &AuthClient,
+    request: &ApiRequest,
+    url: &str,
+    access: &Access,
+) -> Result<Option<ApiResponse>, ApiError> {
+    let mut response = send(client, request, url, Some(access)).await?;
+    if verdict(response.status, response.header("WWW-Authenticate")) == Verdict::RetryWithNonce
+        && response.header("DPoP-Nonce").is_some()
+    {
+        response = send(client, request, url, Some(access)).await?;
+    }
+    judge(response)
 }
 
 /// What an answer means: `None` asks for one refresh and one retry.
@@ -164,7 +193,7 @@ fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
         Verdict::Answer => Ok(Some(response)),
         Verdict::RefreshAndRetry => Ok(None),
         Verdict::NotPermitted => Err(ApiError::NotPermitted(response.text())),
-        Verdict::Unauthorized => Err(ApiError::Unauthorized),
+        Verdict::Unauthorized | Verdict::RetryWithNonce => Err(ApiError::Unauthorized),
         Verdict::ServerError => Err(ApiError::Server(response.status, response.text())),
     }
 }
@@ -176,15 +205,15 @@ pub async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiRespo
         _ => request.url.clone(),
     };
     if !request.authorized {
-        return judge(send(request, &url, None).await?)?.ok_or(ApiError::Unauthorized);
+        return judge(send(client, request, &url, None).await?)?.ok_or(ApiError::Unauthorized);
     }
     let api = client.config.api_for(&url).ok_or_else(|| ApiError::NotAnApi(url.clone()))?;
     // Token errors (the provider unreachable included) are sign-in errors, not the API's.
     let access = client.access_token(api).await.map_err(ApiError::Auth)?;
-    if let Some(response) = judge(send(request, &url, Some(&access)).await?)? {
+    if let Some(response) = send_with(client, request, &url, &access).await? {
         return Ok(response);
     }
     // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
     let access = client.refresh(api, Some(&access.token)).await.map_err(ApiError::Auth)?;
-    judge(send(request, &url, Some(&access)).await?)?.ok_or(ApiError::Unauthorized)
+    send_with(client, request, &url, &access).await?.ok_or(ApiError::Unauthorized)
 }

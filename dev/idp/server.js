@@ -1,6 +1,6 @@
 // Local OpenID Connect provider shaped like an Auth0 tenant, for development and tests.
 // Not for production: any login and password are accepted, and keys are made at every start.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const env = (name, fallback) => process.env[name] ?? fallback;
@@ -34,6 +34,9 @@ const keys = [
   { ...jwk('rsa', { modulusLength: 2048 }), kid: 'dev-rs256', alg: 'RS256', use: 'sig' },
   { ...jwk('ec', { namedCurve: 'P-256' }), kid: 'dev-es256', alg: 'ES256', use: 'sig' },
 ];
+
+// Switches the tests flip (dev only).
+const dev = { requireDpopNonce: false };
 
 const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
 
@@ -114,7 +117,9 @@ const configuration = {
     devInteractions: { enabled: true },
     // RFC 9449 (on by default in oidc-provider 9, stated for the DPoP client): a token request with a DPoP
     // proof gets tokens bound to its key (cnf.jkt); one without gets bearer tokens as before.
-    dPoP: { enabled: true },
+    // With a nonce secret it can also demand its own nonces (RFC 9449 §8), which tests switch on
+    // at `/__dev/dpop-nonce?required=1`.
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => dev.requireDpopNonce },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     resourceIndicators: {
@@ -144,10 +149,15 @@ const provider = new Provider(ISSUER, configuration);
 
 // Token endpoint hits by grant type, and refreshes by requested resource, for tests that count
 // refreshes (dev only).
-const hits = { authorization_code: 0, refresh_token: 0, errors: 0, refresh_by_resource: {} };
+const hits = { authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {} };
 provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
     ctx.body = hits;
+    return;
+  }
+  if (ctx.method === 'GET' && ctx.path === '/__dev/dpop-nonce') {
+    dev.requireDpopNonce = ctx.query.required === '1';
+    ctx.body = dev;
     return;
   }
   await next();
@@ -160,7 +170,10 @@ provider.on('grant.success', (ctx) => {
     hits.refresh_by_resource[resource] = (hits.refresh_by_resource[resource] ?? 0) + 1;
   }
 });
-provider.on('grant.error', () => { hits.errors += 1; });
+provider.on('grant.error', (_ctx, error) => {
+  hits.errors += 1;
+  if (error.error === 'use_dpop_nonce') hits.dpop_nonce_demands += 1;
+});
 provider.on('server_error', (_ctx, error) => console.error('server_error', error));
 
 const server = provider.listen(PORT, HOST, () => {

@@ -27,6 +27,8 @@ pub enum Verdict {
     Answer,
     /// RFC 6750 §3.1 `invalid_token`: refresh once and retry.
     RefreshAndRetry,
+    /// RFC 9449 §9 `use_dpop_nonce`: retry once with the API's nonce in the proof.
+    RetryWithNonce,
     /// 403 (e.g. `insufficient_scope`): not permitted; refreshing would not help.
     NotPermitted,
     /// 401 without `invalid_token`: refused, and no refresh loop.
@@ -39,6 +41,7 @@ pub enum Verdict {
 pub fn verdict(status: u16, www_authenticate: Option<&str>) -> Verdict {
     match (status, www_authenticate.and_then(challenge_error)) {
         (401, Some("invalid_token")) => Verdict::RefreshAndRetry,
+        (401, Some("use_dpop_nonce")) => Verdict::RetryWithNonce,
         (401, _) => Verdict::Unauthorized,
         (403, _) => Verdict::NotPermitted,
         (500.., _) => Verdict::ServerError,
@@ -86,6 +89,7 @@ mod tests {
         assert_eq!(verdict(500, None), Verdict::ServerError);
         assert_eq!(verdict(503, invalid), Verdict::ServerError);
         assert_eq!(verdict(401, Some(r#"DPoP error="invalid_token""#)), Verdict::RefreshAndRetry);
+        assert_eq!(verdict(401, Some(r#"DPoP error="use_dpop_nonce""#)), Verdict::RetryWithNonce);
         assert_eq!(verdict(401, Some(r#"DPoP error="invalid_dpop_proof""#)), Verdict::Unauthorized);
     }
 }

@@ -9,6 +9,8 @@ use wasm_bindgen_futures::JsFuture;
 use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
+use super::browser::dpop_key::{self, DpopKey};
+use super::browser::http::HttpResponse;
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::webcrypto;
@@ -18,10 +20,13 @@ use super::callback::{
 };
 use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
+use super::dpop::{Proof, compact, nonce_of, provider_wants_nonce};
 use super::error::AuthError;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
+use super::pkce::random_string;
 use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set};
 use super::token::{Target, authorization_code_body, refresh_body, revocation_body};
+use super::url::origin_prefix;
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
 const TAB_ANSWER_MS: i32 = 300;
@@ -63,6 +68,10 @@ struct Shared {
     waiter: RefCell<Option<js_sys::Function>>,
     /// No refresh before this time (seconds since the epoch) after a passing failure.
     retry_refresh_at: std::cell::Cell<u64>,
+    /// The DPoP key in use, once loaded or made (dropped when another tab signs in or out).
+    dpop_key: RefCell<Option<DpopKey>>,
+    /// The latest DPoP nonce of each server, by origin (RFC 9449 §8, §9).
+    nonces: RefCell<Vec<(String, String)>>,
 }
 
 impl Shared {
@@ -140,6 +149,7 @@ impl AuthClient {
                 shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
             }
             TabMessage::Tokens { tokens } => {
+                shared.dpop_key.take();
                 let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
                 if newer {
                     shared.tokens.replace(Some(*tokens));
@@ -151,6 +161,7 @@ impl AuthClient {
                 None
             }
             TabMessage::SignedOut => {
+                shared.dpop_key.take();
                 shared.tokens.replace(None);
                 shared.notify();
                 None
@@ -200,7 +211,12 @@ impl AuthClient {
         location::replace_url(&location::pathname());
         let silent = transaction.as_ref().is_some_and(|t| t.silent);
         let go_to = transaction.as_ref().map(|t| t.return_to.clone());
-        match self.exchange(params, transaction).await {
+        let exchanged = match self.exchange(params, transaction).await {
+            // The tokens are bound to the new key: it is kept before anyone uses them.
+            Ok(tokens) => self.keep_dpop_key().await.map(|()| tokens),
+            Err(error) => Err(error),
+        };
+        match exchanged {
             Ok(tokens) => {
                 self.adopt(tokens);
                 Outcome::SignedIn { go_to }
@@ -231,8 +247,7 @@ impl AuthClient {
         let body =
             authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
         // The keys are fetched (when not cached) during the token request: no extra round trip.
-        let (response, keys) =
-            join(http::post_form(&self.endpoints.token, &body, None), self.signing_keys(false)).await;
+        let (response, keys) = join(self.token_request(&body, true), self.signing_keys(false)).await;
         let response = response?;
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
@@ -336,13 +351,99 @@ impl AuthClient {
         Ok(())
     }
 
-    /// Forgets the tokens here and in every tab, and the "was signed in" marker.
-    fn forget(&self) -> Option<TokenSet> {
+    /// Forgets the tokens here and in every tab, the "was signed in" marker, and the DPoP key
+    /// the tokens were bound to.
+    async fn forget(&self) -> Option<TokenSet> {
         let tokens = self.shared.tokens.take();
         storage::remove(Area::Local, storage::TOKENS);
         storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
         self.post(&TabMessage::SignedOut);
+        if self.config.dpop {
+            self.shared.dpop_key.take();
+            let _ = dpop_key::delete().await;
+        }
         tokens
+    }
+
+    /// The DPoP key: a new one for a sign-in (`fresh`), else the one in use or stored. A stored
+    /// key that is gone (site data cleared) makes the tokens bound to it useless: sign in again.
+    async fn dpop_key(&self, fresh: bool) -> Result<DpopKey, AuthError> {
+        let in_use = self.shared.dpop_key.borrow().clone().filter(|_| !fresh);
+        let key = match in_use {
+            Some(key) => key,
+            None if fresh => dpop_key::create().await?,
+            None => match dpop_key::load().await? {
+                Some(key) => key,
+                None => {
+                    self.forget().await;
+                    return Err(AuthError::SessionExpired);
+                }
+            },
+        };
+        self.shared.dpop_key.replace(Some(key.clone()));
+        Ok(key)
+    }
+
+    /// Stores the key a sign-in's tokens were just bound to.
+    async fn keep_dpop_key(&self) -> Result<(), AuthError> {
+        let key = self.shared.dpop_key.borrow().clone();
+        match key {
+            Some(key) if self.config.dpop => key.save().await,
+            _ => Ok(()),
+        }
+    }
+
+    /// RFC 9449 §4: a proof for a `htm` request to `url` (with `ath` when it carries
+    /// `access_token`), when DPoP is on; `fresh_key` for a sign-in.
+    pub async fn proof(
+        &self,
+        htm: &str,
+        url: &str,
+        access_token: Option<&str>,
+        fresh_key: bool,
+    ) -> Result<Option<String>, AuthError> {
+        if !self.config.dpop {
+            return Ok(None);
+        }
+        let key = self.dpop_key(fresh_key).await?;
+        let mut jti = [0u8; 16];
+        random::fill(&mut jti)?;
+        let jti = random_string(&jti);
+        let nonce = self.nonce_for(url);
+        let proof = Proof { htm, url, iat: now(), jti: &jti, nonce: nonce.as_deref(), access_token };
+        let input = proof.signing_input(&key.public, json::stringify);
+        Ok(Some(compact(&input, &key.sign(&input).await?)))
+    }
+
+    fn nonce_for(&self, url: &str) -> Option<String> {
+        let origin = origin_prefix(url)?;
+        self.shared.nonces.borrow().iter().find(|(o, _)| o == origin).map(|(_, nonce)| nonce.clone())
+    }
+
+    /// Keeps the nonce a server sent in `DPoP-Nonce` for the next proof to its origin (RFC 9449
+    /// §8, §9); whether there was one.
+    pub fn remember_nonce(&self, url: &str, header: Option<&str>) -> bool {
+        let (Some(origin), Some(nonce)) = (origin_prefix(url), nonce_of(header)) else {
+            return false;
+        };
+        let mut nonces = self.shared.nonces.borrow_mut();
+        nonces.retain(|(o, _)| o != origin);
+        nonces.push((origin.to_owned(), nonce));
+        true
+    }
+
+    /// POSTs a token request, with a DPoP proof when on; a provider that asks for a nonce gets
+    /// one retry with it (RFC 9449 §8).
+    async fn token_request(&self, body: &str, fresh_key: bool) -> Result<HttpResponse, AuthError> {
+        let url = &self.endpoints.token;
+        let mut response = http::post_form(url, body, self.proof("POST", url, None, fresh_key).await?).await?;
+        if self.remember_nonce(url, response.dpop_nonce.as_deref())
+            && provider_wants_nonce(response.status, &response.body, json::parse)
+        {
+            response = http::post_form(url, body, self.proof("POST", url, None, false).await?).await?;
+            self.remember_nonce(url, response.dpop_nonce.as_deref());
+        }
+        Ok(response)
     }
 
     /// The freshest token set: in `local` mode the newer of storage and what the tab channel
@@ -404,7 +505,7 @@ impl AuthClient {
             // names nothing, as the code exchange did (the provider's default audience).
             let target = Target { resource: audience, scope: api.scope.as_deref() };
             let body = refresh_body(&self.config.client_id, &refresh_token, target);
-            let mut result = match http::post_form(&self.endpoints.token, &body, None).await {
+            let mut result = match self.token_request(&body, false).await {
                 Ok(response) => finish_refresh(
                     &self.config,
                     &current,
@@ -432,7 +533,7 @@ impl AuthClient {
                 }
                 // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.
                 Err(AuthError::Provider { error, .. }) if error == "invalid_grant" => {
-                    self.forget();
+                    self.forget().await;
                     Err(AuthError::SessionExpired)
                 }
                 Err(error) => {
@@ -451,7 +552,7 @@ impl AuthClient {
 
     /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
     pub async fn logout(&self) {
-        let tokens = self.forget();
+        let tokens = self.forget().await;
         let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
         if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {
             // RFC 7009 §2.2: best effort; local state is already cleared whatever the answer.

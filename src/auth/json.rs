@@ -16,6 +16,9 @@ pub enum Json {
 /// A JSON parser: text in, the value out, `None` for anything that is not JSON.
 pub type Parse = fn(&str) -> Option<Json>;
 
+/// A JSON writer: the text of a value.
+pub type Write = fn(&Json) -> String;
+
 /// A member of an object had the wrong type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WrongType;
@@ -98,6 +101,26 @@ pub mod native {
     /// Parses `text` with serde_json.
     pub fn parse(text: &str) -> Option<Json> {
         serde_json::from_str(text).ok().map(convert)
+    }
+
+    fn to_value(value: &Json) -> serde_json::Value {
+        match value {
+            Json::Null => serde_json::Value::Null,
+            Json::Bool(b) => (*b).into(),
+            // As `JSON.stringify` writes them: whole numbers without a fraction.
+            Json::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => (*n as i64).into(),
+            Json::Number(n) => (*n).into(),
+            Json::String(s) => s.as_str().into(),
+            Json::Array(items) => items.iter().map(to_value).collect(),
+            Json::Object(members) => {
+                serde_json::Value::Object(members.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
+            }
+        }
+    }
+
+    /// Writes `value` with serde_json.
+    pub fn write(value: &Json) -> String {
+        to_value(value).to_string()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod callback;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod json;

@@ -40,7 +40,12 @@ fn from_js(value: &JsValue, depth: u32) -> Option<Json> {
 
 /// Parses JSON text with `JSON.parse`; `None` when it is not JSON (or nested too deeply).
 pub fn parse(text: &str) -> Option<Json> {
-    from_js(&JSON::parse(text).ok()?, 0)
+    from_value(&JSON::parse(text).ok()?)
+}
+
+/// A JavaScript value made of JSON types (e.g. an exported JWK) as a [`Json`] value.
+pub fn from_value(value: &JsValue) -> Option<Json> {
+    from_js(value, 0)
 }
 
 /// A value as the JavaScript value `JSON.parse` would have made of its text.

@@ -1,6 +1,7 @@
 //! The only place that touches web-sys: storage, fetch, randomness, the tab channel, the address bar.
 
 pub mod channel;
+pub mod dpop_key;
 pub mod http;
 pub mod json;
 pub mod location;

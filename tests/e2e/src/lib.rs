@@ -1,6 +1,7 @@
 //! The end-to-end harness: starts the local provider, serves the release build and drives
 //! Chromium through chromedriver; every process it starts is stopped when the fixture drops.
 
+pub mod api_page;
 pub mod browser;
 pub mod services;
 

@@ -157,19 +157,50 @@ pub async fn serve_site(dir: &Path, port: u16) -> Result<(), String> {
     listen(Router::new().fallback_service(static_files(dir)), port).await
 }
 
-/// The demo API's answers so far, by status.
+/// The demo API's answers so far (CORS preflights aside), by status.
 type ApiCounts = Arc<Mutex<std::collections::BTreeMap<u16, u64>>>;
 
 /// How many of the next authorized API requests to refuse as `invalid_token` (as an API that
 /// revoked the token would), whatever the token.
 type RefuseNext = Arc<std::sync::atomic::AtomicU64>;
 
+/// The credentials of the latest authorized API request, as a logging proxy would see them:
+/// method, URL, `Authorization` and `DPoP`.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    pub method: String,
+    pub url: String,
+    pub authorization: String,
+    pub dpop: Option<String>,
+}
+
+/// What the API middleware shares with the tests.
+#[derive(Clone, Default)]
+struct ApiWatch {
+    counts: ApiCounts,
+    refuse: RefuseNext,
+    seen: Arc<Mutex<Option<Seen>>>,
+}
+
 async fn count_statuses(
-    State((counts, refuse)): State<(ApiCounts, RefuseNext)>,
+    State(ApiWatch { counts, refuse, seen }): State<ApiWatch>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     use std::sync::atomic::Ordering;
+    let credentials = {
+        let text = |name| request.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+        text(header::AUTHORIZATION.as_str()).map(|authorization| Seen {
+            method: request.method().to_string(),
+            url: format!("http://{}{}", text("host").unwrap_or_default(), request.uri()),
+            authorization,
+            dpop: text("dpop"),
+        })
+    };
+    if let Some(credentials) = credentials {
+        *seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(credentials);
+    }
+    let preflight = request.method() == axum::http::Method::OPTIONS;
     let authorized = request.headers().contains_key(header::AUTHORIZATION);
     let refused = authorized && refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let response = if refused {
@@ -185,7 +216,8 @@ async fn count_statuses(
     } else {
         next.run(request).await
     };
-    if let Ok(mut counts) = counts.lock() {
+    // CORS preflights are the browser's, not the app's calls.
+    if let (false, Ok(mut counts)) = (preflight, counts.lock()) {
         *counts.entry(response.status().as_u16()).or_default() += 1;
     }
     response
@@ -197,13 +229,13 @@ struct RunningApi {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
-/// The settings of the demo API on `port` for `audience`.
-fn api_settings(audience: &str, port: u16) -> api::Settings {
+/// The settings of the demo API on `port` for `audience`; `dpop_nonce`: it demands its own nonces.
+fn api_settings(audience: &str, port: u16, dpop_nonce: bool) -> api::Settings {
     api::Settings {
         issuer: format!("{IDP}/"),
         audience: audience.into(),
         public_url: format!("http://127.0.0.1:{port}"),
-        dpop_nonce: false,
+        dpop_nonce,
         app_origins: vec![APP.into()],
         leeway: 0,
         jwks_min_refetch: Duration::from_secs(30),
@@ -212,15 +244,18 @@ fn api_settings(audience: &str, port: u16) -> api::Settings {
 
 /// Serves the real demo APIs, messages and reports, each answer counted (in this process, so a
 /// test can take them down and back up).
-async fn serve_api(counts: ApiCounts, refuse: RefuseNext) -> Result<RunningApi, String> {
+async fn serve_api(watch: ApiWatch, dpop_nonce: bool) -> Result<RunningApi, String> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let apps = [
-        (api::routes::router(api_settings("https://api.leptos-pkce.test", API_PORT)), API_PORT),
-        (api::routes::reports_router(api_settings("https://reports.leptos-pkce.test", REPORTS_PORT)), REPORTS_PORT),
+        (api::routes::router(api_settings("https://api.leptos-pkce.test", API_PORT, dpop_nonce)), API_PORT),
+        (
+            api::routes::reports_router(api_settings("https://reports.leptos-pkce.test", REPORTS_PORT, dpop_nonce)),
+            REPORTS_PORT,
+        ),
     ];
     let mut tasks = Vec::new();
     for (app, port) in apps {
-        let app = app.layer(axum::middleware::from_fn_with_state((counts.clone(), refuse.clone()), count_statuses));
+        let app = app.layer(axum::middleware::from_fn_with_state(watch.clone(), count_statuses));
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
         let mut stopped = stopped.clone();
@@ -240,8 +275,7 @@ pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
     config: ConfigOverride,
     api: Mutex<Option<RunningApi>>,
-    api_counts: ApiCounts,
-    refuse_next: RefuseNext,
+    watch: ApiWatch,
     driver_url: String,
     _driver: Process,
     _idp: Process,
@@ -269,9 +303,8 @@ impl Fixture {
         let mut driver = spawn("chromedriver", driver_command, &logs.join("chromedriver.log"))?;
         let driver_url = format!("http://127.0.0.1:{CHROMEDRIVER_PORT}");
         let config = ConfigOverride::default();
-        let api_counts = ApiCounts::default();
-        let refuse_next = RefuseNext::default();
-        let api = runtime.block_on(serve_api(api_counts.clone(), refuse_next.clone()))?;
+        let watch = ApiWatch::default();
+        let api = runtime.block_on(serve_api(watch.clone(), false))?;
         runtime.block_on(async {
             serve_app(dist, config.clone()).await?;
             wait_until_up(&mut idp, &format!("{IDP}/.well-known/openid-configuration"), Duration::from_secs(20))
@@ -279,7 +312,7 @@ impl Fixture {
             wait_until_up(&mut driver, &format!("{driver_url}/status"), Duration::from_secs(20)).await
         })?;
         let api = Mutex::new(Some(api));
-        Ok(Fixture { runtime, config, api, api_counts, refuse_next, driver_url, _driver: driver, _idp: idp })
+        Ok(Fixture { runtime, config, api, watch, driver_url, _driver: driver, _idp: idp })
     }
 
     /// Serves `body` as `config.json` until [`Fixture::restore_config`].
@@ -322,7 +355,12 @@ impl Fixture {
 
     /// Brings the demo API back.
     pub async fn start_api(&self) -> Result<(), String> {
-        let running = serve_api(self.api_counts.clone(), self.refuse_next.clone()).await?;
+        self.start_api_with(false).await
+    }
+
+    /// Brings the demo API back; with `dpop_nonce` it demands its own DPoP nonces (RFC 9449 §9).
+    pub async fn start_api_with(&self, dpop_nonce: bool) -> Result<(), String> {
+        let running = serve_api(self.watch.clone(), dpop_nonce).await?;
         if let Ok(mut api) = self.api.lock() {
             *api = Some(running);
         }
@@ -331,12 +369,24 @@ impl Fixture {
 
     /// Makes the API refuse the next `n` authorized requests with `401 invalid_token`.
     pub fn refuse_next_tokens(&self, n: u64) {
-        self.refuse_next.store(n, std::sync::atomic::Ordering::SeqCst);
+        self.watch.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// How many answers the API gave with this status.
     pub fn api_answers(&self, status: u16) -> u64 {
-        self.api_counts.lock().ok().and_then(|c| c.get(&status).copied()).unwrap_or(0)
+        self.watch.counts.lock().ok().and_then(|c| c.get(&status).copied()).unwrap_or(0)
+    }
+
+    /// The latest authorized request the API received (method, URL, credentials).
+    pub fn last_authorized_request(&self) -> Option<Seen> {
+        self.watch.seen.lock().ok().and_then(|seen| seen.clone())
+    }
+
+    /// Makes the provider demand DPoP nonces at its token endpoint (RFC 9449 §8), or stop.
+    pub async fn provider_demands_dpop_nonces(&self, required: bool) -> Outcome {
+        let url = format!("{IDP}/__dev/dpop-nonce?required={}", u8::from(required));
+        let response = reqwest::get(url).await.map_err(fail("dpop-nonce switch"))?;
+        if response.status().is_success() { Ok(()) } else { Err(format!("dpop-nonce switch: {}", response.status())) }
     }
 
     /// Serves the built `config.json` again.

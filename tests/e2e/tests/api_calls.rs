@@ -1,72 +1,10 @@
 //! Calling the demo API end to end: access tokens living a few seconds, refreshes counted at the
 //! provider, answers counted at the API.
 
-use e2e::browser::wait_for;
+use e2e::api_page::*;
 use e2e::services::APP;
 use e2e::{Browser, Fixture, Outcome, ensure};
 use serde_json::{Value, json};
-
-/// Access tokens live this long, so a test crosses several expiries in seconds.
-const ACCESS_TOKEN_TTL: u32 = 4;
-/// The app's leeway: refresh one second before expiry.
-const LEEWAY: u64 = 1;
-
-async fn stat(f: &Fixture, key: &str) -> Result<u64, String> {
-    f.provider_stats().await?[key].as_u64().ok_or_else(|| format!("no {key} in the provider's stats"))
-}
-
-async fn refreshes(f: &Fixture) -> Result<u64, String> {
-    stat(f, "refresh_token").await
-}
-
-async fn grant_errors(f: &Fixture) -> Result<u64, String> {
-    stat(f, "errors").await
-}
-
-/// Signs in with `changes` to config.json (plus the short leeway) and opens `/api`.
-async fn open_api_page(f: &Fixture, b: &Browser, changes: Value) -> Outcome {
-    let scope = "openid profile email offline_access read:messages write:messages";
-    let mut config = json!({"leeway_seconds": LEEWAY, "token_storage": "memory", "scope": scope});
-    for (key, value) in changes.as_object().into_iter().flatten() {
-        config[key] = value.clone();
-    }
-    f.override_config_keys(config)?;
-    b.sign_in("ada").await?;
-    b.click_link("/api").await?;
-    b.wait_present("token-expiry").await.map(drop)
-}
-
-/// Clicks the `/api` button named `label` (its text, per the automation contract).
-fn click_script(label: &str) -> String {
-    format!(
-        "[...document.querySelectorAll('[data-testid=call-api]')].find(b => b.textContent.trim() === '{label}').click();"
-    )
-}
-
-/// Calls an endpoint from the page and returns the outcome it shows: `[status ]label: …`.
-async fn call(b: &Browser, label: &str) -> Result<String, String> {
-    b.script(&format!("{} return true;", click_script(label))).await?;
-    wait_for(&format!("the {label} call's outcome"), || async {
-        let text = b.text("api-result").await?.unwrap_or_default();
-        let rest = text.split_once(' ').filter(|(status, _)| status.parse::<u16>().is_ok()).map_or(&*text, |(_, r)| r);
-        let done = rest.starts_with(&format!("{label}: ")) && !text.ends_with("calling…");
-        if done { Ok(Some(text)) } else { Err(format!("saw {text:?}")) }
-    })
-    .await
-}
-
-async fn call_ok(b: &Browser, label: &str) -> Outcome {
-    let text = call(b, label).await?;
-    ensure(text.starts_with("200 ") && text.contains("Hello"), format!("the {label} call failed: {text}"))
-}
-
-async fn wait_api_answers(f: &Fixture, status: u16, at_least: u64) -> Outcome {
-    wait_for(&format!("{at_least} API answers with {status}"), || async {
-        let n = f.api_answers(status);
-        if n >= at_least { Ok(Some(())) } else { Err(format!("{n} so far")) }
-    })
-    .await
-}
 
 async fn api_calls_keep_working_across_expiries(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({})).await?;

@@ -1,0 +1,134 @@
+//! The app's DPoP key (RFC 9449 §2): a P-256 pair made by WebCrypto with a non-extractable
+//! private half, kept as a `CryptoKey` in IndexedDB (structured clone: never as bytes) so that it
+//! lives through reloads and in new tabs exactly as long as the tokens bound to it.
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode, SubtleCrypto};
+
+use super::{js_message, json};
+use crate::auth::dpop::PublicKey;
+use crate::auth::error::AuthError;
+use crate::auth::json::Json;
+
+const DATABASE: &str = "leptos-pkce";
+const STORE: &str = "keys";
+const KEY_NAME: &str = "dpop";
+
+/// The key pair: the private half usable only for signing, and the public JWK.
+#[derive(Clone)]
+pub struct DpopKey {
+    pair: JsValue,
+    private: CryptoKey,
+    pub public: PublicKey,
+}
+
+fn fail(e: JsValue) -> AuthError {
+    AuthError::Storage(format!("the DPoP key: {}", js_message(&e)))
+}
+
+fn subtle() -> Result<SubtleCrypto, AuthError> {
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    crypto.map(|c| c.subtle()).ok_or_else(|| AuthError::Storage("WebCrypto is not available".into()))
+}
+
+fn algorithm(members: &[(&str, &str)]) -> Object {
+    let members = members.iter().map(|(k, v)| (k.to_string(), Json::String(v.to_string())));
+    json::to_js(&Json::Object(members.collect())).unchecked_into()
+}
+
+/// Resolves when `request` succeeds, with its result.
+async fn settle(request: &IdbRequest) -> Result<JsValue, AuthError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(promise)
+        .await
+        .map_err(|_| fail(request.error().ok().flatten().map_or(JsValue::NULL, Into::into)))?;
+    request.result().map_err(fail)
+}
+
+/// The key store, created on first use.
+async fn database() -> Result<IdbDatabase, AuthError> {
+    let factory = web_sys::window().and_then(|w| w.indexed_db().ok().flatten());
+    let factory = factory.ok_or_else(|| AuthError::Storage("IndexedDB is not available".into()))?;
+    let open = factory.open_with_u32(DATABASE, 1).map_err(fail)?;
+    let upgrade = Closure::once_into_js(move |event: web_sys::Event| {
+        let db = event.target().and_then(|t| t.dyn_into::<IdbRequest>().ok()).and_then(|r| r.result().ok());
+        if let Some(db) = db.and_then(|db| db.dyn_into::<IdbDatabase>().ok()) {
+            let _ = db.create_object_store(STORE);
+        }
+    });
+    open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    settle(&open).await?.dyn_into().map_err(fail)
+}
+
+/// Runs one request on the store and waits for its transaction to commit.
+async fn in_store(
+    mode: IdbTransactionMode,
+    act: impl FnOnce(&web_sys::IdbObjectStore) -> Result<IdbRequest, JsValue>,
+) -> Result<JsValue, AuthError> {
+    let db = database().await?;
+    let transaction = db.transaction_with_str_and_mode(STORE, mode).map_err(fail)?;
+    let request = act(&transaction.object_store(STORE).map_err(fail)?).map_err(fail)?;
+    let result = settle(&request).await;
+    db.close();
+    result
+}
+
+fn read_pair(pair: JsValue, public: Json) -> Option<DpopKey> {
+    let private = Reflect::get(&pair, &"privateKey".into()).ok()?.dyn_into().ok()?;
+    Some(DpopKey { pair, private, public: PublicKey::from_jwk(&public)? })
+}
+
+async fn public_jwk(pair: &JsValue) -> Result<Json, AuthError> {
+    let public: CryptoKey = Reflect::get(pair, &"publicKey".into()).map_err(fail)?.dyn_into().map_err(fail)?;
+    let exported = JsFuture::from(subtle()?.export_key("jwk", &public).map_err(fail)?).await.map_err(fail)?;
+    json::from_value(&exported).ok_or_else(|| AuthError::Storage("the DPoP key: unreadable public key".into()))
+}
+
+/// The stored key, if there is one (a stored value that is not a key pair reads as none).
+pub async fn load() -> Result<Option<DpopKey>, AuthError> {
+    let pair = in_store(IdbTransactionMode::Readonly, |store| store.get(&KEY_NAME.into())).await?;
+    if pair.is_undefined() || pair.is_null() {
+        return Ok(None);
+    }
+    let public = public_jwk(&pair).await.ok();
+    Ok(public.and_then(|public| read_pair(pair, public)))
+}
+
+/// Makes a new key pair, the private half not extractable; [`DpopKey::save`] keeps it once
+/// tokens are bound to it.
+pub async fn create() -> Result<DpopKey, AuthError> {
+    let usages = Array::of1(&"sign".into());
+    let algorithm = algorithm(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+    let promise = subtle()?.generate_key_with_object(&algorithm, false, &usages).map_err(fail)?;
+    let pair = JsFuture::from(promise).await.map_err(fail)?;
+    let public = public_jwk(&pair).await?;
+    read_pair(pair, public).ok_or_else(|| AuthError::Storage("the DPoP key: not a key pair".into()))
+}
+
+/// Deletes the stored key (sign-out: the tokens bound to it are gone).
+pub async fn delete() -> Result<(), AuthError> {
+    in_store(IdbTransactionMode::Readwrite, |store| store.delete(&KEY_NAME.into())).await.map(drop)
+}
+
+impl DpopKey {
+    /// Stores the key, replacing any other (a new sign-in's tokens are bound to it).
+    pub async fn save(&self) -> Result<(), AuthError> {
+        in_store(IdbTransactionMode::Readwrite, |store| store.put_with_key(&self.pair, &KEY_NAME.into()))
+            .await
+            .map(drop)
+    }
+
+    /// An ES256 signature of `input` (RFC 7518 §3.4: `r || s`, as WebCrypto makes it).
+    pub async fn sign(&self, input: &str) -> Result<Vec<u8>, AuthError> {
+        let algorithm = algorithm(&[("name", "ECDSA"), ("hash", "SHA-256")]);
+        let promise =
+            subtle()?.sign_with_object_and_u8_array(&algorithm, &self.private, input.as_bytes()).map_err(fail)?;
+        Ok(Uint8Array::new(&JsFuture::from(promise).await.map_err(fail)?).to_vec())
+    }
+}
