@@ -214,6 +214,6 @@ pub async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiRespo
         return Ok(response);
     }
     // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
-    let access = client.refresh(api, Some(&access.token)).await.map_err(ApiError::Auth)?;
+    let access = client.refresh(Some(api), Some(&access.token)).await.map_err(ApiError::Auth)?;
     send_with(client, request, &url, &access).await?.ok_or(ApiError::Unauthorized)
 }

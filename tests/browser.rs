@@ -120,7 +120,7 @@ fn the_browser_parses_json_and_refuses_documents_nested_too_deeply() {
 #[wasm_bindgen_test]
 async fn a_tab_with_tokens_answers_a_request() {
     // An ID token whose payload is {"sub":"u"}.
-    let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1";
+    let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1&clock_offset=0";
     let tokens = parse_token_set(stored, json::parse).unwrap();
     let answer = tokens.clone();
     let _live = TabChannel::open(move |m| {

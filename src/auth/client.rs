@@ -13,8 +13,8 @@ use super::browser::dpop_key::{self, DpopKey};
 use super::browser::http::HttpResponse;
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
-use super::browser::webcrypto;
 use super::browser::{http, json, location, now, random};
+use super::browser::{wake, webcrypto};
 use super::callback::{
     CallbackParams, check_callback, is_authorization_response, missing_response, needs_interaction, parse_callback,
 };
@@ -410,7 +410,9 @@ impl AuthClient {
         random::fill(&mut jti)?;
         let jti = random_string(&jti);
         let nonce = self.nonce_for(url);
-        let proof = Proof { htm, url, iat: now(), jti: &jti, nonce: nonce.as_deref(), access_token };
+        // Dated by the provider's clock once known: a device minutes off still makes fresh proofs.
+        let iat = self.shared.tokens.borrow().as_ref().map_or(now(), |tokens| tokens.provider_now(now()));
+        let proof = Proof { htm, url, iat, jti: &jti, nonce: nonce.as_deref(), access_token };
         let input = proof.signing_input(&key.public, json::stringify);
         Ok(Some(compact(&input, &key.sign(&input).await?)))
     }
@@ -473,7 +475,7 @@ impl AuthClient {
         {
             return Ok(access.clone());
         }
-        match self.refresh(api, existing.map(|a| a.token.as_str())).await {
+        match self.refresh(Some(api), existing.map(|a| a.token.as_str())).await {
             // A passing failure: the token may still be good until it actually expires.
             Err(AuthError::Network(_) | AuthError::TokenResponse(_))
                 if let Some(access) = existing.filter(|a| !a.expired(now())) =>
@@ -484,13 +486,35 @@ impl AuthClient {
         }
     }
 
-    /// Replaces `stale` (`None`: there is none yet) with a fresh access token for `api`, unless a
-    /// caller in this or another tab already did (one refresh at a time, whatever the API: a Web
-    /// Lock, and the token set re-read inside it).
-    pub async fn refresh(&self, api: &Api, stale: Option<&str>) -> Result<Access, AuthError> {
+    /// Back online or back in view: an expired (or nearly expired) sign-in token is renewed, once
+    /// however many events arrive (each refresh re-reads the set under the lock).
+    pub async fn wake(&self) {
+        let Some(current) = self.reread() else {
+            return;
+        };
+        if current.access.should_refresh(now(), self.config.leeway_seconds)
+            && self.refresh(None, Some(&current.access.token)).await == Err(AuthError::SessionExpired)
+        {
+            self.shared.notify();
+        }
+    }
+
+    /// Calls [`AuthClient::wake`] when the page comes back online or into view.
+    pub fn refresh_on_wake(self: &Rc<Self>) {
+        let client = Rc::clone(self);
+        wake::on_wake(move || {
+            let client = Rc::clone(&client);
+            wasm_bindgen_futures::spawn_local(async move { client.wake().await });
+        });
+    }
+
+    /// Replaces `stale` (`None`: there is none yet) with a fresh access token for `api` (`None`:
+    /// the sign-in's own), unless a caller in this or another tab already did (one refresh at a
+    /// time, whatever the API: a Web Lock, and the token set re-read inside it).
+    pub async fn refresh(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
-            let audience = audience_key(api);
+            let audience = api.and_then(audience_key);
             if let Some(access) = current.access_for(audience)
                 && Some(access.token.as_str()) != stale
             {
@@ -503,7 +527,7 @@ impl AuthClient {
             let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
             // RFC 8707 §2.2: another API's token names its resource and scopes; the sign-in's own
             // names nothing, as the code exchange did (the provider's default audience).
-            let target = Target { resource: audience, scope: api.scope.as_deref() };
+            let target = Target { resource: audience, scope: api.and_then(|api| api.scope.as_deref()) };
             let body = refresh_body(&self.config.client_id, &refresh_token, target);
             let mut result = match self.token_request(&body, false).await {
                 Ok(response) => finish_refresh(

@@ -110,13 +110,18 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     }
     let leeway = expect.leeway as f64;
     let now = expect.now as f64;
+    let (exp, iat) = (time_claim(claims, "exp")?, time_claim(claims, "iat")?);
+    // A token checked on arrival was just issued: `iat` tells how far off this device's clock is.
+    let minutes = ((now - iat).abs() / 60.0).round() as u64;
     // §3.1.3.7 item 9: the current time must be before `exp` (with leeway for clock skew).
-    if time_claim(claims, "exp")? + leeway < now {
-        return Err(claim_error("exp", "the token has expired (check your device clock)"));
+    if exp + leeway < now {
+        let hint = format!("this device's clock is about {minutes} min ahead of the provider's; check it");
+        return Err(claim_error("exp", format!("the token has expired ({hint})")));
     }
     // §3.1.3.7 item 10: `iat` must be present and not in the future.
-    if time_claim(claims, "iat")? - leeway > now {
-        return Err(claim_error("iat", "issued in the future (check your device clock)"));
+    if iat - leeway > now {
+        let hint = format!("this device's clock is about {minutes} min behind the provider's; check it");
+        return Err(claim_error("iat", format!("issued in the future ({hint})")));
     }
     // §2: `auth_time` is a NumericDate, `acr` a string, `amr` an array of strings, when present.
     if claims.get("auth_time").is_some() {
@@ -251,6 +256,12 @@ pub(crate) mod tests {
         let never_expires = Json::Object(vec![("exp".into(), Json::Number(f64::INFINITY))]);
         assert_eq!(time_claim(&never_expires, "exp").unwrap_err().code(), "id_token_claim");
         assert_eq!(failing_claim(with("iat", json!(NOW + 61)), &e), "iat");
+        let behind = validate_with(&with("iat", json!(NOW + 30 * 60)), &e).unwrap_err();
+        assert!(behind.message().contains("about 30 min behind"), "{behind}");
+        let mut stale = with("iat", json!(NOW - 2 * 3600));
+        stale["exp"] = json!(NOW - 3600);
+        let ahead = validate_with(&stale, &e).unwrap_err();
+        assert!(ahead.message().contains("about 120 min ahead"), "{ahead}");
         assert_eq!(failing_claim(without("iat"), &e), "iat");
         assert_eq!(failing_claim(with("nonce", json!("n2")), &e), "nonce");
         assert_eq!(failing_claim(without("nonce"), &e), "nonce");

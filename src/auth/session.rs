@@ -3,7 +3,7 @@
 use super::config::Config;
 use super::error::AuthError;
 use super::id_token::{Claims, Expectations, decode_claims, display_name, validate_id_token};
-use super::json::Parse;
+use super::json::{Json, Parse};
 use super::record::{self, Record};
 use super::token::{TokenResponse, parse_token_response};
 
@@ -82,6 +82,9 @@ pub struct TokenSet {
     /// When this set was adopted (ms since the epoch, stamped by the client): between tabs, the
     /// newest set wins.
     pub updated_at: u64,
+    /// The provider's clock minus this device's, in seconds, from the latest ID token's `iat`
+    /// on arrival: DPoP proofs are dated by the provider's clock (RFC 9449 §11.1).
+    pub clock_offset: i64,
 }
 
 impl TokenSet {
@@ -101,7 +104,11 @@ impl TokenSet {
     /// The set as kept in storage (`local` mode) or sent to another tab; the claims are not
     /// written, they are read again from the ID token. Each other API's token is a nested record.
     pub fn encode(&self) -> String {
-        let mut pairs = vec![("id_token", self.id_token.clone()), ("updated_at", self.updated_at.to_string())];
+        let mut pairs = vec![
+            ("id_token", self.id_token.clone()),
+            ("updated_at", self.updated_at.to_string()),
+            ("clock_offset", self.clock_offset.to_string()),
+        ];
         pairs.extend(self.refresh_token.clone().map(|rt| ("refresh_token", rt)));
         self.access.encode_into(&mut pairs);
         for (audience, access) in &self.others {
@@ -112,16 +119,27 @@ impl TokenSet {
         record::encode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
+    /// What time it is by the provider's clock.
+    pub fn provider_now(&self, now: u64) -> u64 {
+        now.saturating_add_signed(self.clock_offset)
+    }
+
     fn from_response(response: TokenResponse, claims: Claims, now: u64) -> TokenSet {
         TokenSet {
             access: Access::from_response(&response, now),
             others: Vec::new(),
             refresh_token: response.refresh_token,
             id_token: response.id_token.unwrap_or_default(),
+            clock_offset: clock_offset(&claims, now),
             claims,
             updated_at: 0,
         }
     }
+}
+
+/// The provider's clock minus this device's, from a just-issued ID token's `iat` (checked finite).
+fn clock_offset(claims: &Claims, now: u64) -> i64 {
+    claims.get("iat").and_then(Json::as_f64).map_or(0, |iat| (iat - now as f64) as i64)
 }
 
 /// The token type a response must have: `DPoP` when the request carried a proof (RFC 9449 §5).
@@ -177,6 +195,7 @@ pub fn finish_refresh(
     }
     if let Some(id_token) = response.id_token {
         next.id_token = id_token;
+        next.clock_offset = clock_offset(&claims, now);
         next.claims = claims;
     }
     Ok(next)
@@ -198,6 +217,7 @@ pub fn parse_token_set(text: &str, parse: Parse) -> Result<TokenSet, AuthError> 
         claims: decode_claims(&id_token, parse).map_err(|_| unreadable())?,
         id_token,
         updated_at: record.number("updated_at").ok_or_else(unreadable)?,
+        clock_offset: record.get("clock_offset").and_then(|v| v.parse().ok()).ok_or_else(unreadable)?,
     })
 }
 
@@ -231,7 +251,6 @@ mod tests {
     use super::*;
     use crate::auth::config::parse_config;
     use crate::auth::id_token::tests::{ISSUER, NOW, good_claims, jwt};
-    use crate::auth::json::Json;
     use crate::auth::json::native::parse;
     use serde_json::json;
 
@@ -256,7 +275,7 @@ mod tests {
         let access = Access { expires_at: None, lifetime: None, scope: None, ..set.access.clone() };
         let reports = Access { token: "a&b=c".into(), scope: Some("read:reports".into()), ..set.access.clone() };
         let others = vec![("https://r.test/?x=1&y".to_owned(), reports)];
-        let without = TokenSet { refresh_token: None, access, others, updated_at: 7, ..set };
+        let without = TokenSet { refresh_token: None, access, others, updated_at: 7, clock_offset: -300, ..set };
         assert_eq!(parse_token_set(&without.encode(), parse).unwrap(), without);
     }
 
@@ -324,6 +343,19 @@ mod tests {
         let again = finish_refresh(&config(), &set, reports, 200, &answer.to_string(), NOW + 40, parse).unwrap();
         assert_eq!((again.others.len(), again.access_for(reports).unwrap().token.as_str()), (1, "r2"));
         assert_eq!(again.access_for(Some("https://other.test")), None);
+    }
+
+    #[test]
+    fn the_provider_clock_is_read_from_a_fresh_id_token() {
+        let mut claims = good_claims();
+        claims["iat"] = json!(NOW + 300);
+        let id_token = jwt(json!({"alg": "RS256"}), &claims);
+        let config = Config { leeway_seconds: 600, ..config() };
+        let set = finish_login(&config, "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        assert_eq!((set.clock_offset, set.provider_now(NOW + 10)), (300, NOW + 310), "a device 5 min behind");
+        let kept =
+            finish_refresh(&config, &set, None, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, NOW, parse);
+        assert_eq!(kept.unwrap().clock_offset, 300, "no new ID token: the offset stays");
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub fn AuthProvider(client: StoredValue<Rc<AuthClient>, LocalStorage>, children:
         if let Some(path) = go_to {
             router.navigate(&path, true);
         }
+        client.refresh_on_wake();
     });
     children()
 }

@@ -8,6 +8,7 @@ pub mod location;
 pub mod lock;
 pub mod random;
 pub mod storage;
+pub mod wake;
 pub mod webcrypto;
 
 use wasm_bindgen::JsValue;

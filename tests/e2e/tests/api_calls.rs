@@ -2,6 +2,7 @@
 //! provider, answers counted at the API.
 
 use e2e::api_page::*;
+use e2e::browser::wait_for;
 use e2e::services::APP;
 use e2e::{Browser, Fixture, Outcome, ensure};
 use serde_json::{Value, json};
@@ -277,6 +278,73 @@ async fn two_apis_in_a_burst_from_two_tabs_refresh_once_per_api(f: &Fixture, b: 
     Ok(())
 }
 
+/// The access token's expiry as the page shows it.
+async fn shown_expiry(b: &Browser) -> Result<String, String> {
+    let at = b.script("return document.querySelector('[data-testid=token-expiry]')?.dataset.expiresAt ?? '';").await?;
+    Ok(at.as_str().unwrap_or_default().to_owned())
+}
+
+async fn coming_back_online_or_into_view_refreshes_an_expired_token_once(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    b.wait_token_expired().await?;
+    let (before, expiry) = (refreshes(f).await?, shown_expiry(b).await?);
+    b.script(
+        "for (let i = 0; i < 5; i++) { window.dispatchEvent(new Event('online')); \
+         document.dispatchEvent(new Event('visibilitychange')); } return true;",
+    )
+    .await?;
+    wait_for("a renewed token on the page", || async {
+        let now = shown_expiry(b).await?;
+        if now != expiry { Ok(Some(())) } else { Err(format!("still {now}")) }
+    })
+    .await?;
+    // Every wake-up queued its refresh behind the lock before this request: when it is granted,
+    // they have all run.
+    b.script("return await navigator.locks.request('leptos-pkce.refresh', () => true);").await?;
+    let made = refreshes(f).await? - before;
+    ensure(made == 1, format!("ten wake-up events made {made} refreshes"))?;
+    call_ok(b, "private").await?;
+    ensure(refreshes(f).await? == before + 1, "the renewed token served the next call")
+}
+
+/// Shifts the page's clock by `minutes` in every document the browser opens from now on.
+async fn shift_device_clock(f: &Fixture, b: &Browser, minutes: i64) -> Outcome {
+    let shift = minutes * 60_000;
+    let source = format!(
+        "(() => {{ const Real = Date; const now = () => Real.now() + ({shift}); \
+         class Shifted extends Real {{ constructor(...a) {{ if (a.length) super(...a); else super(now()); }} \
+         static now() {{ return now(); }} }} globalThis.Date = Shifted; }})();"
+    );
+    b.cdp(f.driver_url(), "Page.addScriptToEvaluateOnNewDocument", json!({"source": source})).await.map(drop)
+}
+
+async fn a_device_clock_minutes_behind_works_within_the_leeway(f: &Fixture, b: &Browser) -> Outcome {
+    shift_device_clock(f, b, -5).await?;
+    // DPoP proofs are dated too: by the provider's clock, learned from the ID token.
+    open_api_page(f, b, json!({"leeway_seconds": 600, "dpop": true})).await?;
+    let skew =
+        b.script("return Math.round((Date.now() - performance.timeOrigin - performance.now()) / 60000);").await?;
+    ensure(skew.as_i64() == Some(-5), format!("the page's clock is off by {skew} min"))?;
+    call_ok(b, "private").await?;
+    let reports = call(b, "reports").await?;
+    ensure(reports.starts_with("200 reports: "), format!("reports: {reports}"))
+}
+
+async fn a_device_clock_beyond_the_leeway_is_a_clear_error(f: &Fixture, b: &Browser) -> Outcome {
+    shift_device_clock(f, b, -30).await?;
+    f.override_config_keys(json!({"leeway_seconds": 600}))?;
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.click("sign-in").await?;
+    b.sign_in_at_provider("ada").await?;
+    let error = b.wait_present("auth-error").await?;
+    ensure(
+        error.starts_with("id_token_claim:") && error.contains("about 30 min behind"),
+        format!("a clock 30 min behind: {error}"),
+    )?;
+    b.wait_text("auth-status", "signed-out").await
+}
+
 e2e::suite!(
     access_token_ttl: ACCESS_TOKEN_TTL,
     api_calls_keep_working_across_expiries,
@@ -290,4 +358,7 @@ e2e::suite!(
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
     messages_are_posted_as_json_listed_and_deleted,
     two_apis_in_a_burst_from_two_tabs_refresh_once_per_api,
+    coming_back_online_or_into_view_refreshes_an_expired_token_once,
+    a_device_clock_minutes_behind_works_within_the_leeway,
+    a_device_clock_beyond_the_leeway_is_a_clear_error,
 );
