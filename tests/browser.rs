@@ -20,6 +20,7 @@ fn transaction(state: &str, created_at: u64) -> Transaction {
         return_to: "/".into(),
         created_at,
         silent: false,
+        audience: None,
     }
 }
 

@@ -1,7 +1,7 @@
 // Local OpenID Connect provider shaped like an Auth0 tenant, for development and tests.
 // Not for production: any login and password are accepted, and keys are made at every start.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const env = (name, fallback) => process.env[name] ?? fallback;
 const seconds = (name, fallback) => {
@@ -36,7 +36,7 @@ const keys = [
 ];
 
 // Switches the tests flip (dev only).
-const dev = { requireDpopNonce: false };
+const dev = { requireDpopNonce: false, refuseMultiResource: false };
 
 const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
 
@@ -131,8 +131,8 @@ const configuration = {
         return ctx.oidc.params?.audience ?? undefined;
       },
       useGrantedResource: () => true,
-      getResourceServerInfo: (_ctx, resource) => {
-        if (!Object.hasOwn(RESOURCE_SCOPES, resource)) throw new Provider.errors.InvalidTarget(`unknown audience ${resource}`);
+      getResourceServerInfo: (ctx, resource) => {
+        if (!Object.hasOwn(RESOURCE_SCOPES, resource)) throw new errors.InvalidTarget(`unknown audience ${resource}`);
         return {
           scope: RESOURCE_SCOPES[resource],
           audience: resource,
@@ -159,6 +159,27 @@ provider.use(async (ctx, next) => {
     dev.requireDpopNonce = ctx.query.required === '1';
     ctx.body = dev;
     return;
+  }
+  // A provider without multi-resource refresh tokens: a refresh naming a resource is refused
+  // before the refresh token is looked at (oidc-provider itself checks it after rotating).
+  if (ctx.method === 'GET' && ctx.path === '/__dev/multi-resource-refresh') {
+    dev.refuseMultiResource = ctx.query.allowed === '0';
+    ctx.body = dev;
+    return;
+  }
+  if (dev.refuseMultiResource && ctx.method === 'POST' && ctx.path === '/oauth/token') {
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    ctx.req.body = Buffer.concat(chunks).toString();
+    const params = new URLSearchParams(ctx.req.body);
+    if (params.get('grant_type') === 'refresh_token' && params.has('resource')) {
+      hits.errors += 1;
+      const origin = ctx.get('Origin');
+      if (APP_ORIGINS.includes(origin)) ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_target', error_description: 'this refresh token serves its own audience only' };
+      return;
+    }
   }
   await next();
 });

@@ -1,6 +1,6 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3) and its login transaction.
 
-use super::config::Config;
+use super::config::{Api, Config};
 use super::discovery::Endpoints;
 use super::pkce::{challenge, random_string};
 use super::record::{self, Record};
@@ -21,20 +21,26 @@ pub struct Transaction {
     pub created_at: u64,
     /// A `prompt=none` attempt: `login_required` then means signed out, not an error.
     pub silent: bool,
+    /// A sign-in for another API alone (its audience): its tokens join the current set.
+    pub audience: Option<String>,
 }
 
 impl Transaction {
     /// The transaction as kept in sessionStorage.
     pub fn encode(&self) -> String {
         let created_at = self.created_at.to_string();
-        record::encode([
-            ("state", self.state.as_str()),
-            ("verifier", &self.verifier),
-            ("nonce", &self.nonce),
-            ("return_to", &self.return_to),
-            ("created_at", &created_at),
-            ("silent", if self.silent { "1" } else { "0" }),
-        ])
+        record::encode(
+            [
+                ("state", self.state.as_str()),
+                ("verifier", &self.verifier),
+                ("nonce", &self.nonce),
+                ("return_to", &self.return_to),
+                ("created_at", &created_at),
+                ("silent", if self.silent { "1" } else { "0" }),
+            ]
+            .into_iter()
+            .chain(self.audience.as_deref().map(|audience| ("audience", audience))),
+        )
     }
 
     /// A stored transaction; `None` when the text is not one.
@@ -47,6 +53,7 @@ impl Transaction {
             return_to: record.string("return_to")?,
             created_at: record.number("created_at")?,
             silent: record.number("silent")? == 1,
+            audience: record.string("audience"),
         })
     }
 
@@ -79,7 +86,8 @@ pub fn return_path(config: &Config, origin: &str, path: &str) -> String {
     if format!("{origin}{path_only}") == config.redirect_uri { "/".to_owned() } else { safe_return_to(path) }
 }
 
-/// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes).
+/// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes); `api`
+/// asks for that API's tokens alone (when the provider will not give them from the refresh token).
 pub fn begin_login(
     config: &Config,
     endpoints: &Endpoints,
@@ -87,7 +95,9 @@ pub fn begin_login(
     return_to: &str,
     now: u64,
     silent: bool,
+    api: Option<&Api>,
 ) -> LoginRequest {
+    let audience = api.and_then(|api| api.audience.as_deref());
     let transaction = Transaction {
         verifier: random_string(&entropy[..32]),
         state: random_string(&entropy[32..64]),
@@ -95,6 +105,11 @@ pub fn begin_login(
         return_to: safe_return_to(return_to),
         created_at: now,
         silent,
+        audience: audience.map(str::to_owned),
+    };
+    let scope = match api.and_then(|api| api.scope.as_deref()) {
+        Some(scope) => format!("openid offline_access {scope}"),
+        None => config.scope.clone(),
     };
     let code_challenge = challenge(&transaction.verifier);
     let mut pairs = vec![
@@ -103,15 +118,20 @@ pub fn begin_login(
         ("code_challenge_method", "S256"),
         ("client_id", config.client_id.as_str()),
         ("redirect_uri", config.redirect_uri.as_str()),
-        ("scope", config.scope.as_str()),
+        ("scope", scope.as_str()),
         ("state", transaction.state.as_str()),
         ("nonce", transaction.nonce.as_str()),
     ];
-    let optional =
-        [("audience", &config.audience), ("organization", &config.organization), ("invitation", &config.invitation)];
-    pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, v.as_deref()?))));
+    let optional = [
+        ("audience", audience.or(config.audience.as_deref())),
+        ("organization", config.organization.as_deref()),
+        ("invitation", config.invitation.as_deref()),
+    ];
+    pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, (*v)?))));
     // RFC 8707 §2.1: with several APIs, each is a `resource`, so that one refresh token serves all.
-    pairs.extend(config.resources().into_iter().map(|resource| ("resource", resource)));
+    if api.is_none() {
+        pairs.extend(config.resources().into_iter().map(|resource| ("resource", resource)));
+    }
     if silent {
         pairs.push(("prompt", "none"));
     }
@@ -135,7 +155,7 @@ mod tests {
         let config = parse_config(config_json, "https://app.test", parse).unwrap();
         let mut entropy = [0u8; ENTROPY_BYTES];
         entropy.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
-        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, return_to, 1000, silent)
+        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, return_to, 1000, silent, None)
     }
 
     const CONFIG: &str = r#"{"domain":"t.auth0.com","client_id":"c&d","audience":"https://api.test",
@@ -170,6 +190,18 @@ mod tests {
         let resources: Vec<&str> = query.iter().filter(|(k, _)| k == "resource").map(|(_, v)| v.as_str()).collect();
         assert_eq!(resources, ["https://api.test", "https://r.test/"]);
         assert!(query.contains(&("scope".into(), "openid profile email read:r".into())));
+        // A sign-in for the reports API alone: its audience and scopes, no other resource.
+        let config = parse_config(json, "https://app.test", parse).unwrap();
+        let mut entropy = [0u8; ENTROPY_BYTES];
+        entropy[0] = 1;
+        let endpoints = auth0_endpoints(&config.issuer);
+        let request = begin_login(&config, &endpoints, &entropy, "/api", 1000, false, Some(&config.apis[1]));
+        let query = query_of(&request.url);
+        let get = |k: &str| query.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        assert_eq!((get("audience"), get("resource")), (vec!["https://r.test/"], vec![]));
+        assert_eq!(get("scope"), ["openid offline_access read:r"]);
+        assert_eq!(request.transaction.audience.as_deref(), Some("https://r.test/"));
+        assert_eq!(Transaction::decode(&request.transaction.encode()), Some(request.transaction));
     }
 
     #[test]

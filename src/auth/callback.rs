@@ -102,6 +102,7 @@ mod tests {
             return_to: "/".into(),
             created_at: 100,
             silent: false,
+            audience: None,
         }
     }
 

@@ -24,7 +24,7 @@ use super::dpop::{Proof, compact, nonce_of, provider_wants_nonce};
 use super::error::AuthError;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
-use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set};
+use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set, refuses_audience};
 use super::token::{Target, authorization_code_body, refresh_body, revocation_body};
 use super::url::origin_prefix;
 
@@ -156,7 +156,7 @@ impl AuthClient {
                     shared.notify();
                 }
                 if let Some(resolve) = shared.waiter.take() {
-                    let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+                    let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::TRUE);
                 }
                 None
             }
@@ -211,10 +211,16 @@ impl AuthClient {
         location::replace_url(&location::pathname());
         let silent = transaction.as_ref().is_some_and(|t| t.silent);
         let go_to = transaction.as_ref().map(|t| t.return_to.clone());
-        let exchanged = match self.exchange(params, transaction).await {
+        let for_api = transaction.as_ref().and_then(|t| t.audience.clone());
+        let exchanged = match (self.exchange(params, transaction).await, for_api) {
+            // A sign-in for one API alone: its tokens join the session it was made from.
+            (Ok(tokens), Some(audience)) => match self.session_to_join().await {
+                Some(session) => Ok(session.with_api_sign_in(&audience, tokens)),
+                None => Err(AuthError::SessionExpired),
+            },
             // The tokens are bound to the new key: it is kept before anyone uses them.
-            Ok(tokens) => self.keep_dpop_key().await.map(|()| tokens),
-            Err(error) => Err(error),
+            (Ok(tokens), None) => self.keep_dpop_key().await.map(|()| tokens),
+            (Err(error), _) => Err(error),
         };
         match exchanged {
             Ok(tokens) => {
@@ -247,7 +253,9 @@ impl AuthClient {
         let body =
             authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
         // The keys are fetched (when not cached) during the token request: no extra round trip.
-        let (response, keys) = join(self.token_request(&body, true), self.signing_keys(false)).await;
+        // A new key for a new session; a sign-in for one API keeps the session's.
+        let fresh_key = transaction.audience.is_none();
+        let (response, keys) = join(self.token_request(&body, fresh_key), self.signing_keys(false)).await;
         let response = response?;
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
@@ -319,13 +327,13 @@ impl AuthClient {
             return Outcome::SignedIn { go_to: None };
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
-        match self.redirect_to_provider(&location::path_query_fragment(), true) {
+        match self.redirect_to_provider(&location::path_query_fragment(), true, None) {
             Ok(()) => Outcome::Redirecting,
             Err(error) => Outcome::Failed(error),
         }
     }
 
-    /// Asks live tabs for their tokens and waits briefly for an answer.
+    /// Asks live tabs for their tokens and waits briefly: whether one answered.
     async fn ask_tabs(&self) -> bool {
         let Some(window) = web_sys::window() else {
             return false;
@@ -336,16 +344,16 @@ impl AuthClient {
             shared.waiter.replace(Some(resolve));
         });
         self.post(&TabMessage::Request);
-        let _ = JsFuture::from(promise).await;
+        let answered = JsFuture::from(promise).await.is_ok_and(|v| v.is_truthy());
         self.shared.waiter.take();
-        self.shared.tokens.borrow().is_some()
+        answered
     }
 
-    fn redirect_to_provider(&self, return_to: &str, silent: bool) -> Result<(), AuthError> {
+    fn redirect_to_provider(&self, return_to: &str, silent: bool, api: Option<&Api>) -> Result<(), AuthError> {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
         let return_to = return_path(&self.config, &location::origin(), return_to);
-        let request = begin_login(&self.config, &self.endpoints, &entropy, &return_to, now(), silent);
+        let request = begin_login(&self.config, &self.endpoints, &entropy, &return_to, now(), silent, api);
         storage::save_transaction(&request.transaction)?;
         location::assign(&request.url);
         Ok(())
@@ -476,6 +484,7 @@ impl AuthClient {
             return Ok(access.clone());
         }
         match self.refresh(Some(api), existing.map(|a| a.token.as_str())).await {
+            Err(AuthError::AudienceRefused(_)) => self.sign_in_for_api(api).await,
             // A passing failure: the token may still be good until it actually expires.
             Err(AuthError::Network(_) | AuthError::TokenResponse(_))
                 if let Some(access) = existing.filter(|a| !a.expired(now())) =>
@@ -524,21 +533,23 @@ impl AuthClient {
             if wait > 0 {
                 return Err(AuthError::Network(format!("refresh failed; retrying in {wait}s")));
             }
-            let refresh_token = current.refresh_token.clone().ok_or(AuthError::SessionExpired)?;
-            // RFC 8707 §2.2: another API's token names its resource and scopes; the sign-in's own
-            // names nothing, as the code exchange did (the provider's default audience).
-            let target = Target { resource: audience, scope: api.and_then(|api| api.scope.as_deref()) };
+            // Another API's own refresh token (from a sign-in for it alone), else the sign-in's.
+            let own = audience.and_then(|a| current.access_for(Some(a))).and_then(|a| a.refresh_token.clone());
+            let refresh_token =
+                own.clone().or_else(|| current.refresh_token.clone()).ok_or(AuthError::SessionExpired)?;
+            // RFC 8707 §2.2: another API's token from the sign-in's refresh token names its resource
+            // and scopes; the rest name nothing (the refresh token's own audience).
+            let target = match (&own, audience) {
+                (None, Some(resource)) => {
+                    Target { resource: Some(resource), scope: api.and_then(|a| a.scope.as_deref()) }
+                }
+                _ => Target::default(),
+            };
             let body = refresh_body(&self.config.client_id, &refresh_token, target);
             let mut result = match self.token_request(&body, false).await {
-                Ok(response) => finish_refresh(
-                    &self.config,
-                    &current,
-                    audience,
-                    response.status,
-                    &response.body,
-                    now(),
-                    json::parse,
-                ),
+                Ok(response) => {
+                    finish_refresh(&self.config, &current, api, response.status, &response.body, now(), json::parse)
+                }
                 Err(error) => Err(error),
             };
             if let Ok(next) = &result
@@ -549,11 +560,22 @@ impl AuthClient {
             }
             match result {
                 Ok(next) => {
-                    let access = next.access_for(audience).cloned().ok_or(AuthError::NotSignedIn)?;
+                    // No token for the API asked: the provider answered for another audience.
+                    let access = next.access_for(audience).cloned();
                     self.adopt(next);
                     self.shared.notify();
                     sleep(HANDOVER_MS).await;
-                    Ok(access)
+                    access.ok_or_else(|| AuthError::AudienceRefused("another audience's token came back".into()))
+                }
+                Err(error) if audience.is_some() && own.is_none() && refuses_audience(&error) => {
+                    Err(AuthError::AudienceRefused(error.message()))
+                }
+                // An API's own refresh token refused: that API's tokens are gone, not the session.
+                Err(AuthError::Provider { error, .. }) if error == "invalid_grant" && own.is_some() => {
+                    let mut next = current.clone();
+                    next.others.retain(|(a, _)| Some(a.as_str()) != audience);
+                    self.adopt(next);
+                    Err(AuthError::AudienceRefused("its own refresh token was refused".into()))
                 }
                 // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.
                 Err(AuthError::Provider { error, .. }) if error == "invalid_grant" => {
@@ -571,7 +593,33 @@ impl AuthClient {
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
     pub fn login(&self, return_to: &str) -> Result<(), AuthError> {
-        self.redirect_to_provider(return_to, false)
+        self.redirect_to_provider(return_to, false, None)
+    }
+
+    /// When the provider will not give `api`'s tokens from the refresh token: one redirect to sign
+    /// in for it alone, coming back to this page, its tokens then joining the set. The set must
+    /// outlive the redirect (in storage, or in another live tab); with tokens in this tab's memory
+    /// only, it would be lost, so that is a clear error instead.
+    async fn sign_in_for_api(&self, api: &Api) -> Result<Access, AuthError> {
+        if self.config.token_storage == TokenStorage::Memory && !self.ask_tabs().await {
+            return Err(AuthError::AudienceRefused(format!(
+                "the provider gives none for {} from the refresh token, and a sign-in for it alone would lose \
+                 this tab's session (keep another tab open, use token_storage local, or allow multi-resource \
+                 refresh tokens)",
+                api.name
+            )));
+        }
+        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api))?;
+        // The page is leaving for the provider.
+        std::future::pending().await
+    }
+
+    /// The session a sign-in for one API joins: in storage, or handed over by a live tab.
+    async fn session_to_join(&self) -> Option<TokenSet> {
+        if self.config.token_storage == TokenStorage::Memory {
+            self.ask_tabs().await;
+        }
+        self.reread()
     }
 
     /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.

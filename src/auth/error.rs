@@ -39,6 +39,9 @@ pub enum AuthError {
     NotSignedIn,
     /// The refresh token was refused (expired, revoked or spent): sign in again.
     SessionExpired,
+    /// The provider gives no token for this API from the refresh token, and signing in for it alone
+    /// is not possible here.
+    AudienceRefused(String),
 }
 
 impl AuthError {
@@ -62,6 +65,7 @@ impl AuthError {
             AuthError::Storage(_) => "storage",
             AuthError::NotSignedIn => "not_signed_in",
             AuthError::SessionExpired => "session_expired",
+            AuthError::AudienceRefused(_) => "audience_refused",
         }
     }
 
@@ -92,6 +96,7 @@ impl AuthError {
             AuthError::Storage(m) => format!("browser storage error: {m}"),
             AuthError::NotSignedIn => "you are not signed in".into(),
             AuthError::SessionExpired => "your session has expired, sign in again".into(),
+            AuthError::AudienceRefused(m) => format!("no token for this API: {m}"),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The signed-in token set, its expiry, and "should I refresh now?".
 
-use super::config::Config;
+use super::config::{Api, Config};
 use super::error::AuthError;
 use super::id_token::{Claims, Expectations, decode_claims, display_name, validate_id_token};
 use super::json::{Json, Parse};
@@ -18,6 +18,9 @@ pub struct Access {
     /// `expires_in` as received: how long the token lives.
     pub lifetime: Option<u64>,
     pub scope: Option<String>,
+    /// Another API's own refresh token, when the provider would only give its tokens through a
+    /// sign-in of their own (no multi-resource refresh); `None` for the sign-in's own token.
+    pub refresh_token: Option<String>,
 }
 
 impl Access {
@@ -40,6 +43,7 @@ impl Access {
             expires_at: response.expires_in.map(|s| now.saturating_add(s)),
             lifetime: response.expires_in,
             scope: response.scope.clone(),
+            refresh_token: None,
         }
     }
 
@@ -50,6 +54,7 @@ impl Access {
             ("expires_at", self.expires_at.map(|at| at.to_string())),
             ("lifetime", self.lifetime.map(|l| l.to_string())),
             ("scope", self.scope.clone()),
+            ("own_refresh_token", self.refresh_token.clone()),
         ];
         pairs.extend(optional.into_iter().filter_map(|(key, value)| Some((key, value?))));
     }
@@ -65,6 +70,7 @@ impl Access {
             expires_at: optional_number("expires_at")?,
             lifetime: optional_number("lifetime")?,
             scope: record.string("scope"),
+            refresh_token: record.string("own_refresh_token"),
         })
     }
 }
@@ -119,6 +125,20 @@ impl TokenSet {
         record::encode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
+    /// Keeps `access` as `audience`'s token (replacing any other).
+    fn set_api_token(&mut self, audience: &str, access: Access) {
+        self.others.retain(|(a, _)| a != audience);
+        self.others.push((audience.to_owned(), access));
+    }
+
+    /// Adds the tokens of a sign-in made for another API alone (its access token and its own
+    /// refresh token) to this set; the sign-in's own tokens stay as they are.
+    pub fn with_api_sign_in(mut self, audience: &str, sign_in: TokenSet) -> TokenSet {
+        let access = Access { refresh_token: sign_in.refresh_token, ..sign_in.access };
+        self.set_api_token(audience, access);
+        self
+    }
+
     /// What time it is by the provider's clock.
     pub fn provider_now(&self, now: u64) -> u64 {
         now.saturating_add_signed(self.clock_offset)
@@ -147,18 +167,38 @@ fn expected_type(config: &Config) -> &'static str {
     if config.dpop { "DPoP" } else { "Bearer" }
 }
 
-/// Turns the answer to a refresh for `audience` (`None`: the sign-in's own) into the next token
-/// set (RFC 6749 §6, OIDC Core §12.2); the other access tokens are kept.
+/// RFC 6749 §5.1: a `scope` in the answer that lacks what was asked for means the provider gave
+/// a token for something else (Auth0 answers a refused audience with its default audience's).
+fn grants(response: &TokenResponse, requested: Option<&str>) -> bool {
+    match (response.scope.as_deref(), requested) {
+        (Some(granted), Some(requested)) => requested.split(' ').all(|s| granted.split(' ').any(|g| g == s)),
+        _ => true,
+    }
+}
+
+/// Whether a provider's error to a refresh for another API means "not from this refresh token"
+/// (RFC 8707 §2.2 `invalid_target`, or a refused scope or client).
+pub fn refuses_audience(error: &AuthError) -> bool {
+    matches!(error, AuthError::Provider { error, .. }
+        if matches!(error.as_str(), "invalid_target" | "invalid_scope" | "access_denied" | "unauthorized_client"))
+}
+
+/// Turns the answer to a refresh for `api` (`None` or the main API: the sign-in's own token) into
+/// the next token set (RFC 6749 §6, OIDC Core §12.2); the other access tokens are kept. A token
+/// the provider gave for another audience than asked is kept as the sign-in's own (it is one), and
+/// `api` then has no token in the set: the caller tells the refusal by that.
 pub fn finish_refresh(
     config: &Config,
     previous: &TokenSet,
-    audience: Option<&str>,
+    api: Option<&Api>,
     status: u16,
     body: &str,
     now: u64,
     parse: Parse,
 ) -> Result<TokenSet, AuthError> {
     let response = parse_token_response(status, body, expected_type(config), parse)?;
+    let wanted = api.filter(|api| !api.is_main()).and_then(|api| api.audience.as_deref());
+    let audience = wanted.filter(|_| grants(&response, api.and_then(|api| api.scope.as_deref())));
     let claims = match response.id_token.as_deref() {
         Some(id_token) => {
             let expect = Expectations {
@@ -181,17 +221,20 @@ pub fn finish_refresh(
         None => previous.claims.clone(),
     };
     let mut next = previous.clone();
-    let access = Access::from_response(&response, now);
+    let mut access = Access::from_response(&response, now);
+    // RFC 6749 §6: a new refresh token replaces the one spent; without one, the old stays valid.
+    let own = audience.and_then(|a| previous.access_for(Some(a))).and_then(|a| a.refresh_token.clone());
+    match (own, response.refresh_token) {
+        (Some(own), rotated) => access.refresh_token = Some(rotated.unwrap_or(own)),
+        (None, Some(rotated)) => next.refresh_token = Some(rotated),
+        (None, None) => {}
+    }
     match audience {
         None => next.access = access,
-        Some(audience) => {
-            next.others.retain(|(a, _)| a != audience);
-            next.others.push((audience.to_owned(), access));
-        }
+        Some(audience) => next.set_api_token(audience, access),
     }
-    // RFC 6749 §6: without a new refresh token, the old one stays valid.
-    if let Some(refresh_token) = response.refresh_token {
-        next.refresh_token = Some(refresh_token);
+    if let (Some(refused), None) = (wanted, audience) {
+        next.others.retain(|(a, _)| a != refused);
     }
     if let Some(id_token) = response.id_token {
         next.id_token = id_token;
@@ -273,7 +316,12 @@ mod tests {
         assert_eq!(set.claims.get("iss").and_then(Json::as_str), Some(ISSUER));
         assert_eq!(parse_token_set(&set.encode(), parse).unwrap(), set);
         let access = Access { expires_at: None, lifetime: None, scope: None, ..set.access.clone() };
-        let reports = Access { token: "a&b=c".into(), scope: Some("read:reports".into()), ..set.access.clone() };
+        let reports = Access {
+            token: "a&b=c".into(),
+            scope: Some("read:reports".into()),
+            refresh_token: Some("own".into()),
+            ..set.access.clone()
+        };
         let others = vec![("https://r.test/?x=1&y".to_owned(), reports)];
         let without = TokenSet { refresh_token: None, access, others, updated_at: 7, clock_offset: -300, ..set };
         assert_eq!(parse_token_set(&without.encode(), parse).unwrap(), without);
@@ -326,23 +374,68 @@ mod tests {
         assert_eq!(kept.refresh_token.as_deref(), Some("rt"), "RFC 6749 §6: no new one, keep the old");
     }
 
+    fn reports_api() -> Api {
+        Api {
+            name: "reports".into(),
+            base_url: "https://reports.test".into(),
+            audience: Some("https://reports.test".into()),
+            scope: Some("read:reports".into()),
+        }
+    }
+
+    #[test]
+    fn a_token_for_another_audience_than_asked_is_a_refusal_that_keeps_the_rotation() {
+        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
+        let first = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        // Auth0 without a multi-resource policy: the default audience's token, and a rotation.
+        let answer = json!({"access_token": "main2", "token_type": "Bearer", "expires_in": 60, "refresh_token": "rt2",
+                            "scope": "openid read:messages"});
+        let set =
+            finish_refresh(&config(), &first, Some(&reports_api()), 200, &answer.to_string(), NOW, parse).unwrap();
+        assert_eq!(set.access_for(Some("https://reports.test")), None, "no token for the API that was refused");
+        assert_eq!((set.access.token.as_str(), set.refresh_token.as_deref()), ("main2", Some("rt2")));
+        assert!(refuses_audience(&AuthError::Provider { error: "invalid_target".into(), description: None }));
+        assert!(!refuses_audience(&AuthError::Provider { error: "invalid_grant".into(), description: None }));
+    }
+
     #[test]
     fn a_token_for_another_api_joins_the_set_and_rotates_the_refresh_token() {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let first = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
         let answer = json!({"access_token": "r1", "token_type": "Bearer", "expires_in": 30, "refresh_token": "rt2",
                             "scope": "read:reports"});
-        let reports = Some("https://reports.test");
-        let set = finish_refresh(&config(), &first, reports, 200, &answer.to_string(), NOW + 5, parse).unwrap();
+        let api = reports_api();
+        let reports = api.audience.as_deref();
+        let set = finish_refresh(&config(), &first, Some(&api), 200, &answer.to_string(), NOW + 5, parse).unwrap();
         assert_eq!(set.access, first.access, "the sign-in's token is kept");
         let r = set.access_for(reports).unwrap();
         assert_eq!((r.token.as_str(), r.expires_at, r.scope.as_deref()), ("r1", Some(NOW + 35), Some("read:reports")));
         assert_eq!(set.refresh_token.as_deref(), Some("rt2"));
         assert_eq!(set.id_token, first.id_token);
         let answer = json!({"access_token": "r2", "token_type": "Bearer", "refresh_token": "rt3"});
-        let again = finish_refresh(&config(), &set, reports, 200, &answer.to_string(), NOW + 40, parse).unwrap();
+        let again = finish_refresh(&config(), &set, Some(&api), 200, &answer.to_string(), NOW + 40, parse).unwrap();
         assert_eq!((again.others.len(), again.access_for(reports).unwrap().token.as_str()), (1, "r2"));
         assert_eq!(again.access_for(Some("https://other.test")), None);
+    }
+
+    #[test]
+    fn a_sign_in_for_another_api_keeps_its_own_refresh_token() {
+        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
+        let main = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let answer = body(&id_token).replace("\"at\"", "\"r1\"").replace("\"rt\"", "\"rt-r\"");
+        let reports = finish_login(&config(), "n1", 200, &answer, NOW, parse).unwrap();
+        let api = reports_api();
+        let aud = api.audience.as_deref();
+        let set = main.clone().with_api_sign_in("https://reports.test", reports);
+        assert_eq!((set.access.clone(), set.refresh_token.as_deref()), (main.access.clone(), Some("rt")));
+        assert_eq!(set.access_for(aud).and_then(|a| a.refresh_token.as_deref()), Some("rt-r"));
+        // Its refresh rotates its own refresh token, not the sign-in's.
+        let answer = json!({"access_token": "r2", "token_type": "Bearer", "refresh_token": "rt-r2"}).to_string();
+        let next = finish_refresh(&config(), &set, Some(&api), 200, &answer, NOW + 9, parse).unwrap();
+        let own = next.access_for(aud).unwrap();
+        assert_eq!((own.token.as_str(), own.refresh_token.as_deref()), ("r2", Some("rt-r2")));
+        assert_eq!(next.refresh_token.as_deref(), Some("rt"));
+        assert_eq!(parse_token_set(&next.encode(), parse).unwrap(), next);
     }
 
     #[test]

@@ -382,11 +382,21 @@ impl Fixture {
         self.watch.seen.lock().ok().and_then(|seen| seen.clone())
     }
 
+    /// Flips one of the provider's dev switches (`/__dev/…`).
+    async fn provider_switch(&self, path_and_query: &str) -> Outcome {
+        let response = reqwest::get(format!("{IDP}/__dev/{path_and_query}")).await.map_err(fail(path_and_query))?;
+        if response.status().is_success() { Ok(()) } else { Err(format!("{path_and_query}: {}", response.status())) }
+    }
+
     /// Makes the provider demand DPoP nonces at its token endpoint (RFC 9449 §8), or stop.
     pub async fn provider_demands_dpop_nonces(&self, required: bool) -> Outcome {
-        let url = format!("{IDP}/__dev/dpop-nonce?required={}", u8::from(required));
-        let response = reqwest::get(url).await.map_err(fail("dpop-nonce switch"))?;
-        if response.status().is_success() { Ok(()) } else { Err(format!("dpop-nonce switch: {}", response.status())) }
+        self.provider_switch(&format!("dpop-nonce?required={}", u8::from(required))).await
+    }
+
+    /// Makes the provider refuse a refresh that names a resource (no multi-resource refresh
+    /// tokens), or allow it again.
+    pub async fn provider_allows_multi_resource_refresh(&self, allowed: bool) -> Outcome {
+        self.provider_switch(&format!("multi-resource-refresh?allowed={}", u8::from(allowed))).await
     }
 
     /// Serves the built `config.json` again.

@@ -345,6 +345,70 @@ async fn a_device_clock_beyond_the_leeway_is_a_clear_error(f: &Fixture, b: &Brow
     b.wait_text("auth-status", "signed-out").await
 }
 
+async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_the_page(
+    f: &Fixture,
+    b: &Browser,
+) -> Outcome {
+    f.provider_allows_multi_resource_refresh(false).await?;
+    let outcome: Outcome = async {
+        open_api_page(f, b, json!({"token_storage": "local"})).await?;
+        call_ok(b, "private").await?;
+        let (codes, errors) = (stat(f, "authorization_code").await?, grant_errors(f).await?);
+        b.script(&format!("{} return true;", click_script("reports"))).await?;
+        // Away to the provider (its session signs in at once) and back to this page.
+        wait_for("one sign-in for the reports API", || async {
+            let made = stat(f, "authorization_code").await? - codes;
+            if made == 1 { Ok(Some(())) } else { Err(format!("{made} code exchanges")) }
+        })
+        .await?;
+        b.wait_url(&format!("{APP}/api")).await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        let reports = call(b, "reports").await?;
+        ensure(reports.starts_with("200 reports: "), format!("reports after the redirect: {reports}"))?;
+        call_ok(b, "private").await?;
+        // Both stay renewable: the reports token with its own refresh token, without a resource.
+        let before = refreshes_by_resource(f).await?;
+        wait_for("every stored access token to expire", || async {
+            let js = "const p = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens') || ''); \
+                      const times = [p.get('expires_at'), ...p.getAll('api').map(a => new URLSearchParams(a).get('expires_at'))]; \
+                      return Math.max(...times.map(Number)) - Date.now() / 1000;";
+            let left = b.script(js).await?.as_f64().unwrap_or(f64::NAN);
+            if left <= 0.0 { Ok(Some(())) } else { Err(format!("{left:.1}s to go")) }
+        })
+        .await?;
+        let reports = call(b, "reports").await?;
+        ensure(reports.starts_with("200 reports: "), format!("reports after expiry: {reports}"))?;
+        call_ok(b, "private").await?;
+        let after = refreshes_by_resource(f).await?;
+        ensure(count_of(&after, MAIN_API) == count_of(&before, MAIN_API) + 2, "both renewed without a resource")?;
+        ensure(stat(f, "authorization_code").await? == codes + 1, "one redirect in all")?;
+        // The one refused refresh (naming the resource), and nothing else refused.
+        ensure(grant_errors(f).await? == errors + 1, "only the first refresh for reports was refused")
+    }
+    .await;
+    f.provider_allows_multi_resource_refresh(true).await?;
+    outcome
+}
+
+async fn without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_error(
+    f: &Fixture,
+    b: &Browser,
+) -> Outcome {
+    f.provider_allows_multi_resource_refresh(false).await?;
+    let outcome: Outcome = async {
+        open_api_page(f, b, json!({})).await?;
+        let codes = stat(f, "authorization_code").await?;
+        let reports = call(b, "reports").await?;
+        ensure(reports.starts_with("reports: audience_refused: "), format!("reports: {reports}"))?;
+        ensure(stat(f, "authorization_code").await? == codes, "no redirect that would lose the session")?;
+        b.wait_text("auth-status", "signed-in").await?;
+        call_ok(b, "private").await
+    }
+    .await;
+    f.provider_allows_multi_resource_refresh(true).await?;
+    outcome
+}
+
 e2e::suite!(
     access_token_ttl: ACCESS_TOKEN_TTL,
     api_calls_keep_working_across_expiries,
@@ -361,4 +425,6 @@ e2e::suite!(
     coming_back_online_or_into_view_refreshes_an_expired_token_once,
     a_device_clock_minutes_behind_works_within_the_leeway,
     a_device_clock_beyond_the_leeway_is_a_clear_error,
+    without_multi_resource_refresh_another_api_takes_one_redirect_back_to_the_page,
+    without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_error,
 );
