@@ -179,11 +179,25 @@ pub struct Seen {
 struct ApiWatch {
     counts: ApiCounts,
     refuse: RefuseNext,
+    /// How many of the next requests to fail with `500`, as a broken API would.
+    fail: RefuseNext,
     seen: Arc<Mutex<Option<Seen>>>,
 }
 
+/// An answer made by the middleware itself, with the CORS headers the real API's layer would add.
+fn own_answer(status: StatusCode, challenge: Option<&'static str>) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], r#"{"error":"test"}"#).into_response();
+    let headers = response.headers_mut();
+    if let Some(challenge) = challenge {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static(APP));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate"));
+    response
+}
+
 async fn count_statuses(
-    State(ApiWatch { counts, refuse, seen }): State<ApiWatch>,
+    State(ApiWatch { counts, refuse, fail, seen }): State<ApiWatch>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -202,17 +216,13 @@ async fn count_statuses(
     }
     let preflight = request.method() == axum::http::Method::OPTIONS;
     let authorized = request.headers().contains_key(header::AUTHORIZATION);
-    let refused = authorized && refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
-    let response = if refused {
+    let take =
+        |n: &RefuseNext| !preflight && n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let response = if authorized && take(&refuse) {
         let challenge = "Bearer realm=\"leptos-pkce-api\", error=\"invalid_token\", error_description=\"revoked\"";
-        let mut response = StatusCode::UNAUTHORIZED.into_response();
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        // The real API's CORS layer is inside; this answer needs its own.
-        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static(APP));
-        response
-            .headers_mut()
-            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate"));
-        response
+        own_answer(StatusCode::UNAUTHORIZED, Some(challenge))
+    } else if take(&fail) {
+        own_answer(StatusCode::INTERNAL_SERVER_ERROR, None)
     } else {
         next.run(request).await
     };
@@ -370,6 +380,11 @@ impl Fixture {
     /// Makes the API refuse the next `n` authorized requests with `401 invalid_token`.
     pub fn refuse_next_tokens(&self, n: u64) {
         self.watch.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes the API fail the next `n` requests with `500`.
+    pub fn fail_next_requests(&self, n: u64) {
+        self.watch.fail.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// How many answers the API gave with this status.

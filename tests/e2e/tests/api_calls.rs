@@ -117,6 +117,20 @@ async fn the_api_down_shows_an_error_and_keeps_you_signed_in(f: &Fixture, b: &Br
     call_ok(b, "private").await
 }
 
+async fn a_server_error_is_typed_and_keeps_you_signed_in(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    call_ok(b, "private").await?;
+    let (before, failed) = (refreshes(f).await?, f.api_answers(500));
+    f.fail_next_requests(1);
+    let outcome = call(b, "messages").await?;
+    f.fail_next_requests(0);
+    ensure(outcome.starts_with("500 messages: the API failed with HTTP 500: "), format!("a 500: {outcome}"))?;
+    ensure(f.api_answers(500) == failed + 1, "one answer 500, no retry")?;
+    ensure(refreshes(f).await? == before, "a 5xx is not a token problem: no refresh")?;
+    b.wait_text("auth-status", "signed-in").await?;
+    call_ok(b, "private").await
+}
+
 async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"token_storage": "local"})).await?;
     call_ok(b, "private").await?;
@@ -418,6 +432,7 @@ e2e::suite!(
     a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again,
     the_api_down_shows_an_error_and_keeps_you_signed_in,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
+    a_server_error_is_typed_and_keeps_you_signed_in,
     an_invalid_token_answer_refreshes_once_and_retries_once,
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
     messages_are_posted_as_json_listed_and_deleted,
