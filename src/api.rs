@@ -89,6 +89,11 @@ impl ApiRequest {
         ApiRequest::new("DELETE", url)
     }
 
+    /// The same request, abandoned after `ms` milliseconds without an answer.
+    pub fn timeout(self, ms: u32) -> ApiRequest {
+        ApiRequest { timeout_ms: ms, ..self }
+    }
+
     /// The same request without the access token (a public endpoint).
     pub fn public(self) -> ApiRequest {
         ApiRequest { authorized: false, ..self }

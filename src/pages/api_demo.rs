@@ -9,6 +9,9 @@ use crate::components::api_call::{CallOutcome, use_api_call};
 use crate::components::auth_provider::use_auth;
 use crate::components::token_expiry::TokenExpiry;
 
+/// How long a call may wait for its answer: a demo API silent for that long is down.
+const CALL_TIMEOUT_MS: u32 = 10_000;
+
 /// The calls, by button label (DESIGN.md's automation contract).
 const CALLS: [&str; 7] = ["public", "private", "scoped", "messages", "post", "delete", "reports"];
 
@@ -38,28 +41,31 @@ pub fn ApiDemo() -> impl IntoView {
     let auth = use_auth();
     let label = RwSignal::new("");
     let input = NodeRef::<leptos::html::Input>::new();
+    let send = move |request: ApiRequest| call.send(request.timeout(CALL_TIMEOUT_MS));
     let start = move |name: &'static str| {
         label.set(name);
         match name {
-            "public" => call.send(ApiRequest::get("/api/public").public()),
-            "private" => call.send(ApiRequest::get("/api/private")),
-            "scoped" => call.send(ApiRequest::get("/api/private-scoped")),
-            "messages" => call.send(ApiRequest::get("/api/messages")),
+            "public" => send(ApiRequest::get("/api/public").public()),
+            "private" => send(ApiRequest::get("/api/private")),
+            "scoped" => send(ApiRequest::get("/api/private-scoped")),
+            "messages" => send(ApiRequest::get("/api/messages")),
             "post" => {
                 let text = input.get_untracked().map(|input| input.value()).unwrap_or_default();
                 let body = Json::Object(vec![("text".into(), Json::String(text))]);
-                call.send(ApiRequest::post("/api/messages", Body::json(&body)));
+                send(ApiRequest::post("/api/messages", Body::json(&body)));
             }
             "delete" => call.run(Box::new(|client| {
                 Box::pin(async move {
-                    let list = api::fetch(&client, &ApiRequest::get("/api/messages")).await?;
-                    api::fetch(&client, &ApiRequest::delete(format!("/api/messages/{}", newest_id(&list.body)))).await
+                    let list = ApiRequest::get("/api/messages").timeout(CALL_TIMEOUT_MS);
+                    let newest = newest_id(&api::fetch(&client, &list).await?.body);
+                    let delete = ApiRequest::delete(format!("/api/messages/{newest}")).timeout(CALL_TIMEOUT_MS);
+                    api::fetch(&client, &delete).await
                 })
             })),
             _ => {
                 let reports = auth.client().config.apis.iter().find(|api| api.name == "reports").cloned();
                 match reports {
-                    Some(api) => call.send(ApiRequest::get(format!("{}/api/reports", api.base_url))),
+                    Some(api) => send(ApiRequest::get(format!("{}/api/reports", api.base_url))),
                     None => call.run(Box::new(|_| Box::pin(async { Err(ApiError::NotAnApi("reports".into())) }))),
                 }
             }

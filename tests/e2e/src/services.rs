@@ -181,6 +181,9 @@ struct ApiWatch {
     refuse: RefuseNext,
     /// How many of the next requests to fail with `500`, as a broken API would.
     fail: RefuseNext,
+    /// How many of the next requests to hold without an answer until released, as a hung API would.
+    stall: RefuseNext,
+    release: Arc<tokio::sync::Notify>,
     seen: Arc<Mutex<Option<Seen>>>,
 }
 
@@ -197,7 +200,7 @@ fn own_answer(status: StatusCode, challenge: Option<&'static str>) -> Response {
 }
 
 async fn count_statuses(
-    State(ApiWatch { counts, refuse, fail, seen }): State<ApiWatch>,
+    State(ApiWatch { counts, refuse, fail, stall, release, seen }): State<ApiWatch>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -223,6 +226,9 @@ async fn count_statuses(
         own_answer(StatusCode::UNAUTHORIZED, Some(challenge))
     } else if take(&fail) {
         own_answer(StatusCode::INTERNAL_SERVER_ERROR, None)
+    } else if take(&stall) {
+        release.notified().await;
+        own_answer(StatusCode::SERVICE_UNAVAILABLE, None)
     } else {
         next.run(request).await
     };
@@ -380,6 +386,17 @@ impl Fixture {
     /// Makes the API refuse the next `n` authorized requests with `401 invalid_token`.
     pub fn refuse_next_tokens(&self, n: u64) {
         self.watch.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes the API hold the next `n` requests without an answer until [`Fixture::release_stalled`].
+    pub fn stall_next_requests(&self, n: u64) {
+        self.watch.stall.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Lets the held requests go (they get a `503`).
+    pub fn release_stalled(&self) {
+        self.watch.stall.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.watch.release.notify_waiters();
     }
 
     /// Makes the API fail the next `n` requests with `500`.

@@ -131,6 +131,18 @@ async fn a_server_error_is_typed_and_keeps_you_signed_in(f: &Fixture, b: &Browse
     call_ok(b, "private").await
 }
 
+async fn a_call_without_an_answer_times_out_and_the_next_one_works(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    call_ok(b, "private").await?;
+    f.stall_next_requests(1);
+    let outcome = call(b, "private").await;
+    f.release_stalled();
+    let outcome = outcome?;
+    ensure(outcome == "private: no answer within 10 s", format!("a hung API: {outcome}"))?;
+    b.wait_text("auth-status", "signed-in").await?;
+    call_ok(b, "private").await
+}
+
 async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"token_storage": "local"})).await?;
     call_ok(b, "private").await?;
@@ -433,6 +445,7 @@ e2e::suite!(
     the_api_down_shows_an_error_and_keeps_you_signed_in,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
     a_server_error_is_typed_and_keeps_you_signed_in,
+    a_call_without_an_answer_times_out_and_the_next_one_works,
     an_invalid_token_answer_refreshes_once_and_retries_once,
     a_call_without_the_scope_is_not_permitted_and_makes_no_refresh,
     messages_are_posted_as_json_listed_and_deleted,
