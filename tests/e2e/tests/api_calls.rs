@@ -117,18 +117,26 @@ async fn the_api_down_shows_an_error_and_keeps_you_signed_in(f: &Fixture, b: &Br
     call_ok(b, "private").await
 }
 
+/// Calls `label` once; the API answers `status` once, shown as `shown…`, with no refresh (not a
+/// token problem), and the person stays signed in.
+async fn an_error_answer_makes_no_refresh(f: &Fixture, b: &Browser, label: &str, status: u16, shown: &str) -> Outcome {
+    let (before, answers) = (refreshes(f).await?, f.api_answers(status));
+    let outcome = call(b, label).await?;
+    ensure(outcome.starts_with(shown), format!("{label}: {outcome}"))?;
+    ensure(f.api_answers(status) == answers + 1, format!("one answer {status}, no retry"))?;
+    ensure(refreshes(f).await? == before, format!("a {status} must not trigger a refresh"))?;
+    b.wait_text("auth-status", "signed-in").await?;
+    call_ok(b, "private").await
+}
+
 async fn a_server_error_is_typed_and_keeps_you_signed_in(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({})).await?;
     call_ok(b, "private").await?;
-    let (before, failed) = (refreshes(f).await?, f.api_answers(500));
     f.fail_next_requests(1);
-    let outcome = call(b, "messages").await?;
+    let outcome =
+        an_error_answer_makes_no_refresh(f, b, "messages", 500, "500 messages: the API failed with HTTP 500: ").await;
     f.fail_next_requests(0);
-    ensure(outcome.starts_with("500 messages: the API failed with HTTP 500: "), format!("a 500: {outcome}"))?;
-    ensure(f.api_answers(500) == failed + 1, "one answer 500, no retry")?;
-    ensure(refreshes(f).await? == before, "a 5xx is not a token problem: no refresh")?;
-    b.wait_text("auth-status", "signed-in").await?;
-    call_ok(b, "private").await
+    outcome
 }
 
 async fn a_call_without_an_answer_times_out_and_the_next_one_works(f: &Fixture, b: &Browser) -> Outcome {
@@ -194,13 +202,7 @@ async fn an_invalid_token_answer_refreshes_once_and_retries_once(f: &Fixture, b:
 
 async fn a_call_without_the_scope_is_not_permitted_and_makes_no_refresh(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"scope": "openid profile email offline_access"})).await?;
-    let (before, forbidden) = (refreshes(f).await?, f.api_answers(403));
-    let outcome = call(b, "scoped").await?;
-    ensure(outcome.starts_with("403 scoped: not permitted"), format!("without the scope: {outcome}"))?;
-    ensure(f.api_answers(403) == forbidden + 1, "the API should have answered 403 once")?;
-    ensure(refreshes(f).await? == before, "a 403 must not trigger a refresh")?;
-    b.wait_text("auth-status", "signed-in").await?;
-    call_ok(b, "private").await
+    an_error_answer_makes_no_refresh(f, b, "scoped", 403, "403 scoped: not permitted").await
 }
 
 /// Types `text` into the message box as a person would (an `input` event per change).
