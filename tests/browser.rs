@@ -80,6 +80,20 @@ async fn an_unreachable_server_is_a_network_error() {
 }
 
 #[wasm_bindgen_test]
+fn an_api_answer_reads_as_text_json_and_headers() {
+    let answer = http::ApiResponse {
+        status: 201,
+        headers: vec![("dpop-nonce".into(), "n1".into())],
+        body: br#"{"id":7,"text":"hi"}"#.to_vec(),
+    };
+    assert_eq!(answer.header("DPoP-Nonce"), Some("n1"));
+    assert_eq!(answer.header("WWW-Authenticate"), None);
+    assert_eq!(answer.json().and_then(|doc| doc.get("id").and_then(|id| id.as_u64())), Some(7));
+    let broken = http::ApiResponse { body: vec![b'<', 0xff, b'>'], ..answer };
+    assert_eq!((broken.text(), broken.json()), ("<\u{fffd}>".to_owned(), None));
+}
+
+#[wasm_bindgen_test]
 async fn a_cancelled_request_says_so_and_an_unreachable_one_is_a_network_error() {
     let controller = web_sys::AbortController::new().unwrap();
     controller.abort();

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError, ApiRequest, Body};
-use crate::auth::browser::json;
+use crate::auth::browser::http::ApiResponse;
 use crate::auth::json::Json;
 use crate::components::api_call::{CallOutcome, use_api_call};
 use crate::components::auth_provider::use_auth;
@@ -16,8 +16,8 @@ const CALL_TIMEOUT_MS: u32 = 10_000;
 const CALLS: [&str; 7] = ["public", "private", "scoped", "messages", "post", "delete", "reports"];
 
 /// The id of the newest message in a `GET /api/messages` answer (oldest first); 0 when none.
-fn newest_id(list: &[u8]) -> u64 {
-    let list = std::str::from_utf8(list).ok().and_then(json::parse);
+fn newest_id(list: &ApiResponse) -> u64 {
+    let list = list.json();
     let newest = list.as_ref().and_then(Json::items).and_then(<[Json]>::last);
     newest.and_then(|message| message.get("id")).and_then(Json::as_u64).unwrap_or(0)
 }
@@ -57,7 +57,7 @@ pub fn ApiDemo() -> impl IntoView {
             "delete" => call.run(Box::new(|client| {
                 Box::pin(async move {
                     let list = ApiRequest::get("/api/messages").timeout(CALL_TIMEOUT_MS);
-                    let newest = newest_id(&api::fetch(&client, &list).await?.body);
+                    let newest = newest_id(&api::fetch(&client, &list).await?);
                     let delete = ApiRequest::delete(format!("/api/messages/{newest}")).timeout(CALL_TIMEOUT_MS);
                     api::fetch(&client, &delete).await
                 })

@@ -10,6 +10,7 @@ use web_sys::{AbortController, AbortSignal, Headers, Request, RequestCredentials
 
 use super::js_message;
 use crate::auth::error::AuthError;
+use crate::auth::json::Json;
 
 /// How long a request may take before it is abandoned, unless its caller says otherwise, in ms.
 pub const TIMEOUT_MS: u32 = 15_000;
@@ -96,6 +97,11 @@ impl ApiResponse {
     /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON (`JSON.parse`), if it is.
+    pub fn json(&self) -> Option<Json> {
+        std::str::from_utf8(&self.body).ok().and_then(super::json::parse)
     }
 }
 
