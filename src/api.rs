@@ -30,7 +30,8 @@ impl Body {
         Body::Json(json::stringify(value))
     }
 
-    fn content_type(&self) -> &'static str {
+    /// Its `Content-Type`.
+    pub fn content_type(&self) -> &'static str {
         match self {
             Body::Text(_) => "text/plain;charset=UTF-8",
             Body::Json(_) => "application/json",
@@ -39,7 +40,8 @@ impl Body {
         }
     }
 
-    fn to_js(&self) -> JsValue {
+    /// What `fetch` sends: a string, or the bytes as a `Uint8Array`.
+    pub fn to_js(&self) -> JsValue {
         match self {
             Body::Text(text) | Body::Json(text) => JsValue::from_str(text),
             Body::Form(pairs) => {

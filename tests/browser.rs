@@ -80,6 +80,26 @@ async fn an_unreachable_server_is_a_network_error() {
 }
 
 #[wasm_bindgen_test]
+fn request_bodies_are_sent_as_their_type_says() {
+    use leptos_pkce::api::Body;
+    use leptos_pkce::auth::json::Json;
+    let form = Body::Form(vec![("a".into(), "1".into()), ("b".into(), "x y&z".into())]);
+    assert_eq!(
+        (form.content_type(), form.to_js().as_string()),
+        ("application/x-www-form-urlencoded", Some("a=1&b=x+y%26z".into()))
+    );
+    let json = Body::json(&Json::Object(vec![("text".into(), Json::String("\"hi\"".into()))]));
+    assert_eq!(
+        (json.content_type(), json.to_js().as_string()),
+        ("application/json", Some(r#"{"text":"\"hi\""}"#.into()))
+    );
+    let bytes = Body::Bytes(vec![0, 255, 7]);
+    assert_eq!(bytes.content_type(), "application/octet-stream");
+    assert_eq!(js_sys::Uint8Array::new(&bytes.to_js()).to_vec(), [0, 255, 7]);
+    assert_eq!(Body::Text("é".into()).to_js().as_string().as_deref(), Some("é"));
+}
+
+#[wasm_bindgen_test]
 fn an_api_answer_reads_as_text_json_and_headers() {
     let answer = http::ApiResponse {
         status: 201,
