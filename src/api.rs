@@ -79,14 +79,17 @@ impl ApiRequest {
         }
     }
 
+    /// `GET url`.
     pub fn get(url: impl Into<String>) -> ApiRequest {
         ApiRequest::new("GET", url)
     }
 
+    /// `POST url` with `body`.
     pub fn post(url: impl Into<String>, body: Body) -> ApiRequest {
         ApiRequest { body: Some(body), ..ApiRequest::new("POST", url) }
     }
 
+    /// `DELETE url`.
     pub fn delete(url: impl Into<String>) -> ApiRequest {
         ApiRequest::new("DELETE", url)
     }

@@ -11,14 +11,17 @@ pub const ACCESS_TOKEN_TTL: u32 = 4;
 /// The app's leeway: refresh one second before expiry.
 pub const LEEWAY: u64 = 1;
 
+/// One of the provider's counters (`/__dev/stats`).
 pub async fn stat(f: &Fixture, key: &str) -> Result<u64, String> {
     f.provider_stats().await?[key].as_u64().ok_or_else(|| format!("no {key} in the provider's stats"))
 }
 
+/// Refresh-token grants the provider answered.
 pub async fn refreshes(f: &Fixture) -> Result<u64, String> {
     stat(f, "refresh_token").await
 }
 
+/// Token requests the provider refused.
 pub async fn grant_errors(f: &Fixture) -> Result<u64, String> {
     stat(f, "errors").await
 }
@@ -55,11 +58,13 @@ pub async fn call(b: &Browser, label: &str) -> Result<String, String> {
     .await
 }
 
+/// Calls an endpoint and expects a `200` greeting.
 pub async fn call_ok(b: &Browser, label: &str) -> Outcome {
     let text = call(b, label).await?;
     ensure(text.starts_with("200 ") && text.contains("Hello"), format!("the {label} call failed: {text}"))
 }
 
+/// Waits until the API has answered `status` at least `at_least` times in all.
 pub async fn wait_api_answers(f: &Fixture, status: u16, at_least: u64) -> Outcome {
     wait_for(&format!("{at_least} API answers with {status}"), || async {
         let n = f.api_answers(status);
