@@ -1,21 +1,9 @@
-//! The OAuth 2.0 / OpenID Connect client. Everything but `browser` and `client` is sans-IO:
-//! plain functions of their inputs, tested natively.
+//! The OAuth 2.0 / OpenID Connect client: the sans-IO protocol (the `oidc-protocol` crate, its
+//! modules re-exported here), the browser layer that does the I/O, and the client that joins them.
 
-pub mod authorize;
-pub mod bearer;
-pub mod callback;
-pub mod config;
-pub mod discovery;
-pub mod dpop;
-pub mod error;
-pub mod id_token;
-pub mod json;
-pub mod jws;
-pub mod pkce;
-pub mod record;
-pub mod session;
-pub mod token;
-pub mod url;
+pub use oidc_protocol::{
+    authorize, bearer, callback, config, discovery, dpop, error, id_token, json, jws, pkce, record, session, token, url,
+};
 
 pub mod browser;
 pub mod client;

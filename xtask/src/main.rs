@@ -6,6 +6,8 @@ mod bench;
 mod csp;
 mod glue;
 mod install;
+#[cfg(test)]
+mod layout;
 mod run;
 mod size;
 

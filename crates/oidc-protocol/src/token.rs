@@ -117,7 +117,7 @@ pub fn parse_token_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::json::native::parse;
+    use crate::json::native::parse;
 
     #[test]
     fn bodies_are_form_encoded() {

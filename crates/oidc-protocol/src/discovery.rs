@@ -141,8 +141,8 @@ pub fn logout_url(endpoints: &Endpoints, config: &Config, id_token_hint: Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::config::parse_config;
-    use crate::auth::json::native::parse;
+    use crate::config::parse_config;
+    use crate::json::native::parse;
 
     const ISSUER: &str = "https://tenant.eu.auth0.com/";
 

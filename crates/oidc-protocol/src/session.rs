@@ -292,9 +292,9 @@ pub fn finish_login(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::config::parse_config;
-    use crate::auth::id_token::tests::{ISSUER, NOW, good_claims, jwt};
-    use crate::auth::json::native::parse;
+    use crate::config::parse_config;
+    use crate::id_token::tests::{ISSUER, NOW, good_claims, jwt};
+    use crate::json::native::parse;
     use serde_json::json;
 
     fn config() -> Config {

@@ -142,9 +142,9 @@ pub fn begin_login(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::config::parse_config;
-    use crate::auth::discovery::auth0_endpoints;
-    use crate::auth::json::native::parse;
+    use crate::config::parse_config;
+    use crate::discovery::auth0_endpoints;
+    use crate::json::native::parse;
 
     fn query_of(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;

@@ -244,7 +244,7 @@ pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, Au
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::json::native::parse;
+    use crate::json::native::parse;
 
     const ORIGIN: &str = "http://127.0.0.1:8080";
 
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn the_shipped_dev_config_is_valid() {
-        let config = config(include_str!("../../config.json")).unwrap();
+        let config = config(include_str!("../../../config.json")).unwrap();
         assert_eq!(config.issuer, "http://127.0.0.1:4000/");
         assert_eq!(config.redirect_uri, "http://127.0.0.1:8080/callback");
         assert_eq!(config.post_logout_redirect_uri, "http://127.0.0.1:8080/");

@@ -128,7 +128,7 @@ pub fn select_key<'a>(keys: &'a [Jwk], kid: Option<&str>, alg: SigningAlg) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::json::native::parse;
+    use crate::json::native::parse;
     use serde_json::json;
 
     fn token(header: serde_json::Value, signature: &[u8]) -> String {

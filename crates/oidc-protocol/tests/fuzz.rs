@@ -4,15 +4,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use leptos_pkce::auth::authorize::{ENTROPY_BYTES, Transaction, begin_login, safe_return_to};
-use leptos_pkce::auth::bearer::{challenge_error, verdict};
-use leptos_pkce::auth::callback::{check_callback, parse_callback};
-use leptos_pkce::auth::config::parse_config;
-use leptos_pkce::auth::discovery::{CachedDocument, auth0_endpoints, parse_discovery};
-use leptos_pkce::auth::id_token::{Expectations, validate_id_token};
-use leptos_pkce::auth::json::native::parse;
-use leptos_pkce::auth::session::parse_token_set;
-use leptos_pkce::auth::token::parse_token_response;
+use oidc_protocol::authorize::{ENTROPY_BYTES, Transaction, begin_login, safe_return_to};
+use oidc_protocol::bearer::{challenge_error, verdict};
+use oidc_protocol::callback::{check_callback, parse_callback};
+use oidc_protocol::config::parse_config;
+use oidc_protocol::discovery::{CachedDocument, auth0_endpoints, parse_discovery};
+use oidc_protocol::id_token::{Expectations, validate_id_token};
+use oidc_protocol::json::native::parse;
+use oidc_protocol::session::parse_token_set;
+use oidc_protocol::token::parse_token_response;
 use proptest::prelude::*;
 
 const ISSUER: &str = "https://id.test/";

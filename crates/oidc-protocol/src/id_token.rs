@@ -175,7 +175,7 @@ pub fn display_name(claims: &Claims) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::auth::json::native::parse;
+    use crate::json::native::parse;
     use serde_json::{Value, json};
 
     pub const ISSUER: &str = "https://id.test/";

@@ -110,7 +110,7 @@ pub fn provider_wants_nonce(status: u16, body: &str, parse: Parse) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::json::native::{parse, write};
+    use crate::json::native::{parse, write};
 
     /// RFC 7638 §3.1's example is RSA; this P-256 key's thumbprint was computed with `jose`
     /// (`calculateJwkThumbprint`), as oidc-provider does for `cnf.jkt`.
