@@ -63,6 +63,26 @@ async fn a_second_tab_gets_the_session_from_the_first(f: &Fixture, b: &Browser) 
     ensure(code_exchanges(f).await? == before, "the second tab should not need the provider")
 }
 
+/// How far the page reaches past the viewport's right edge, and the narrowest claim value, in px.
+const FIT_PROBE: &str = "const over = document.documentElement.scrollWidth - window.innerWidth; \
+    const widths = [...document.querySelectorAll('dd')].map(d => d.getBoundingClientRect().width); \
+    return [over, widths.length ? Math.min(...widths) : 9999];";
+
+async fn on_a_phone_every_page_fits_and_claims_keep_their_words(f: &Fixture, b: &Browser) -> Outcome {
+    b.sign_in("ada").await?;
+    let phone = serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true});
+    b.cdp(f.driver_url(), "Emulation.setDeviceMetricsOverride", phone).await?;
+    for path in ["/", "/profile", "/api"] {
+        b.goto(path).await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        let fit = b.script(FIT_PROBE).await?;
+        let (over, narrowest) = (fit[0].as_f64().unwrap_or(f64::NAN), fit[1].as_f64().unwrap_or(f64::NAN));
+        ensure(over <= 0.0, format!("{path} scrolls sideways by {over} px at 390 px"))?;
+        ensure(narrowest >= 200.0, format!("{path}: a claim value is squeezed to {narrowest} px"))?;
+    }
+    Ok(())
+}
+
 async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
     let first = b.open_tab().await?;
@@ -461,6 +481,7 @@ e2e::suite!(
     a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
+    on_a_phone_every_page_fits_and_claims_keep_their_words,
     sign_out_revokes_the_refresh_token_before_leaving,
     a_protected_route_sends_to_sign_in_and_back,
     a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
