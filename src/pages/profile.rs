@@ -8,9 +8,21 @@ use crate::components::auth_provider::{AuthState, use_auth};
 use crate::components::protected::Protected;
 use crate::components::token_expiry::TokenExpiry;
 
-/// A claim as shown: a string as it is, anything else as its JSON text.
-fn claim_text(value: &Json) -> String {
-    value.as_str().map_or_else(|| json::stringify(value), str::to_owned)
+/// The claims that are times (RFC 7519 §2 NumericDate, OIDC Core §2 and §5.1).
+const TIME_CLAIMS: [&str; 5] = ["exp", "iat", "nbf", "auth_time", "updated_at"];
+
+/// A claim as shown: a time as a local date and time, a string as it is, anything else as its
+/// JSON text.
+fn claim_text(name: &str, value: &Json) -> String {
+    match value.as_f64().filter(|_| TIME_CLAIMS.contains(&name)) {
+        Some(seconds) => {
+            let date = js_sys::Date::new(&(seconds * 1000.0).into());
+            let style = [("dateStyle", "medium"), ("timeStyle", "medium")];
+            let options = Json::Object(style.map(|(k, v)| (k.to_owned(), Json::String(v.to_owned()))).to_vec());
+            date.to_locale_string("en-GB", &json::to_js(&options)).into()
+        }
+        None => value.as_str().map_or_else(|| json::stringify(value), str::to_owned),
+    }
 }
 
 fn claims_list() -> impl IntoView {
@@ -25,7 +37,7 @@ fn claims_list() -> impl IntoView {
                 .map(|(name, value)| {
                     view! {
                         <dt>{name.clone()}</dt>
-                        <dd data-claim=name.clone()>{claim_text(value)}</dd>
+                        <dd data-claim=name.clone()>{claim_text(name, value)}</dd>
                     }
                 })
                 .collect_view();

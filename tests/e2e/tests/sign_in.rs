@@ -41,7 +41,16 @@ async fn the_profile_shows_the_id_token_claims(_f: &Fixture, b: &Browser) -> Out
     b.wait_css_text("[data-claim=sub]", "grace").await?;
     b.wait_css_text("[data-claim=email]", "grace@example.test").await?;
     b.wait_css_text("[data-claim=name]", "Grace").await?;
-    b.wait_css_text(r#"[data-claim="https://leptos-pkce.test/roles"]"#, r#"["reader"]"#).await
+    b.wait_css_text(r#"[data-claim="https://leptos-pkce.test/roles"]"#, r#"["reader"]"#).await?;
+    // Times read as dates, not epoch seconds.
+    let year = b.script("return String(new Date().getFullYear());").await?;
+    for claim in ["exp", "iat"] {
+        let shown = b.css_text(&format!("[data-claim={claim}]")).await?.unwrap_or_default();
+        let epoch = shown.chars().all(|c| c.is_ascii_digit());
+        let readable = !epoch && shown.contains(year.as_str().unwrap_or("?")) && shown.contains(':');
+        ensure(readable, format!("{claim} reads {shown:?}"))?;
+    }
+    Ok(())
 }
 
 async fn a_reload_stays_signed_in(f: &Fixture, b: &Browser) -> Outcome {
