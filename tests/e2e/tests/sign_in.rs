@@ -92,6 +92,42 @@ async fn on_a_phone_every_page_fits_and_claims_keep_their_words(f: &Fixture, b: 
     Ok(())
 }
 
+/// The relative luminance of a computed `rgb(…)` colour (WCAG 2.x), from 0 (black) to 1.
+fn luminance(rgb: &str) -> Option<f64> {
+    let channels: Vec<f64> = rgb
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|c| c.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    let linear = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    Some(0.2126 * linear(*channels.first()?) + 0.7152 * linear(*channels.get(1)?) + 0.0722 * linear(*channels.get(2)?))
+}
+
+async fn the_pages_follow_a_dark_colour_scheme_with_readable_text(f: &Fixture, b: &Browser) -> Outcome {
+    let dark = serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]});
+    b.cdp(f.driver_url(), "Emulation.setEmulatedMedia", dark).await?;
+    b.sign_in("ada").await?;
+    b.click_link("/api").await?;
+    b.wait_present("api-result").await?;
+    let colours = b
+        .script(
+            "const page = getComputedStyle(document.documentElement); \
+         const box = getComputedStyle(document.querySelector('[data-testid=api-result]')); \
+         return [page.backgroundColor, page.color, box.backgroundColor, box.color];",
+        )
+        .await?;
+    let lum = |i: usize| colours[i].as_str().and_then(luminance).ok_or(format!("colours: {colours}"));
+    let (page, text, result, result_text) = (lum(0)?, lum(1)?, lum(2)?, lum(3)?);
+    ensure(page < 0.05 && result < 0.05, format!("dark backgrounds: {colours}"))?;
+    // WCAG 2.x contrast ratio of at least 7:1 (AAA) for the text on both.
+    let contrast = |fg: f64, bg: f64| (fg + 0.05) / (bg + 0.05);
+    ensure(contrast(text, page) >= 7.0 && contrast(result_text, result) >= 7.0, format!("contrast: {colours}"))
+}
+
 async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
     let first = b.open_tab().await?;
@@ -491,6 +527,7 @@ e2e::suite!(
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
     on_a_phone_every_page_fits_and_claims_keep_their_words,
+    the_pages_follow_a_dark_colour_scheme_with_readable_text,
     sign_out_revokes_the_refresh_token_before_leaving,
     a_protected_route_sends_to_sign_in_and_back,
     a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
