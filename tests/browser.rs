@@ -103,6 +103,7 @@ fn request_bodies_are_sent_as_their_type_says() {
 fn an_api_answer_reads_as_text_json_and_headers() {
     let answer = http::ApiResponse {
         status: 201,
+        url: "http://127.0.0.1:4001/api/messages".into(),
         headers: vec![("dpop-nonce".into(), "n1".into())],
         body: br#"{"id":7,"text":"hi"}"#.to_vec(),
     };

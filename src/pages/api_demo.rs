@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError, ApiRequest, Body};
 use crate::auth::browser::http::ApiResponse;
+use crate::auth::browser::json;
 use crate::auth::json::Json;
 use crate::components::api_call::{CallOutcome, use_api_call};
 use crate::components::auth_provider::use_auth;
@@ -22,11 +23,28 @@ fn newest_id(list: &ApiResponse) -> u64 {
     newest.and_then(|message| message.get("id")).and_then(Json::as_u64).unwrap_or(0)
 }
 
-/// `api-result`: the HTTP status when there is one, the call, then the body or the error.
+/// The method each call uses.
+fn method_of(label: &str) -> &'static str {
+    match label {
+        "post" => "POST",
+        "delete" => "DELETE",
+        _ => "GET",
+    }
+}
+
+/// `api-result`: the HTTP status when there is one, the call, the method and URL, then the body
+/// (JSON laid out for reading) or the error.
 fn describe(label: &str, outcome: &CallOutcome) -> String {
     match outcome {
-        Ok(response) if response.body.is_empty() => format!("{} {label}: (no content)", response.status),
-        Ok(response) => format!("{} {label}: {}", response.status, response.text()),
+        Ok(response) => {
+            let text = response.text();
+            let body = match json::pretty(&text) {
+                Some(pretty) => pretty,
+                None if text.is_empty() => "(no content)".into(),
+                None => text,
+            };
+            format!("{} {label}: {} {}\n{body}", response.status, method_of(label), response.url)
+        }
         Err(error) => match error.status() {
             Some(status) => format!("{status} {label}: {error}"),
             None => format!("{label}: {error}"),

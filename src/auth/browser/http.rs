@@ -83,6 +83,8 @@ pub struct HttpResponse {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiResponse {
     pub status: u16,
+    /// The URL that answered (after any redirect).
+    pub url: String,
     /// The headers CORS lets the page see, names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -185,10 +187,10 @@ async fn send_for_text(out: Outgoing<'_>) -> Result<HttpResponse, AuthError> {
 /// Sends `out` and reads the whole answer: status, visible headers and body bytes.
 pub async fn exchange(out: Outgoing<'_>) -> Result<ApiResponse, FetchError> {
     let response = send(out).await?;
-    let status = response.status();
+    let (status, url) = (response.status(), response.url());
     let headers = response.headers().entries().collect();
     let body = response.binary().await.map_err(|e| FetchError::Network(e.to_string()))?;
-    Ok(ApiResponse { status, headers, body })
+    Ok(ApiResponse { status, url, headers, body })
 }
 
 /// GET `url` from the provider.

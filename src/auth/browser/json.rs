@@ -66,6 +66,12 @@ pub fn to_js(value: &Json) -> JsValue {
     }
 }
 
+/// JSON text laid out for reading (two-space indents), or `None` when it is not JSON.
+pub fn pretty(text: &str) -> Option<String> {
+    let value = JSON::parse(text).ok()?;
+    JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2)).ok()?.as_string()
+}
+
 /// The JSON text of a value, by `JSON.stringify`.
 pub fn stringify(value: &Json) -> String {
     JSON::stringify(&to_js(value)).ok().and_then(|s| s.as_string()).unwrap_or_default()

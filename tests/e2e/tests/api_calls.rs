@@ -216,24 +216,30 @@ async fn type_message(b: &Browser, text: &str) -> Outcome {
 }
 
 /// The JSON after `prefix` in an outcome.
-fn body_of(outcome: &str, prefix: &str) -> Result<Value, String> {
-    let body = outcome.strip_prefix(prefix).ok_or_else(|| format!("expected {prefix:?}…, saw {outcome:?}"))?;
+/// The JSON body of an outcome whose first line is `line` (status, call, method and URL).
+fn body_of(outcome: &str, line: &str) -> Result<Value, String> {
+    let (first, body) = outcome.split_once('\n').ok_or_else(|| format!("one line only: {outcome:?}"))?;
+    ensure(first == line, format!("expected {line:?}, saw {first:?}"))?;
+    ensure(body.starts_with("{\n  \"") || body.starts_with("[\n  {") || body == "[]", format!("not laid out: {body}"))?;
     serde_json::from_str(body).map_err(|e| format!("{body}: {e}"))
 }
+
+const MESSAGES: &str = "http://127.0.0.1:4001/api/messages";
 
 async fn messages_are_posted_as_json_listed_and_deleted(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({})).await?;
     let text = r#"She said "hi" & left <b>bold</b> \ ünïcode ✓"#;
     type_message(b, text).await?;
-    let posted = body_of(&call(b, "post").await?, "201 post: ")?;
+    let posted = body_of(&call(b, "post").await?, &format!("201 post: POST {MESSAGES}"))?;
     ensure(posted["text"] == text, format!("the API stored {posted}"))?;
     ensure(posted["author"] == "ada", format!("the author is the token's sub: {posted}"))?;
-    let listed = body_of(&call(b, "messages").await?, "200 messages: ")?;
+    let listed = body_of(&call(b, "messages").await?, &format!("200 messages: GET {MESSAGES}"))?;
     let newest = listed.as_array().and_then(|list| list.last()).cloned().unwrap_or_default();
     ensure(newest == posted, format!("the newest listed message is {newest}"))?;
     let deleted = call(b, "delete").await?;
-    ensure(deleted == "204 delete: (no content)", format!("delete: {deleted}"))?;
-    let listed = body_of(&call(b, "messages").await?, "200 messages: ")?;
+    let id = &posted["id"];
+    ensure(deleted == format!("204 delete: DELETE {MESSAGES}/{id}\n(no content)"), format!("delete: {deleted}"))?;
+    let listed = body_of(&call(b, "messages").await?, &format!("200 messages: GET {MESSAGES}"))?;
     let gone = listed.as_array().is_some_and(|list| list.iter().all(|m| m["id"] != posted["id"]));
     ensure(gone, format!("still listed after the delete: {listed}"))?;
     // A body the API refuses comes back with its status and the API's own words.
