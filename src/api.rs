@@ -210,7 +210,7 @@ fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
 
 /// Sends `request` and returns the API's answer (any status below 500 but 401 and 403).
 pub async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let url = match (request.url.starts_with('/'), client.config.apis.first()) {
+    let url = match (request.url.starts_with('/'), client.config.main_api()) {
         (true, Some(main)) => format!("{}{}", main.base_url.trim_end_matches('/'), request.url),
         _ => request.url.clone(),
     };

@@ -25,7 +25,7 @@ use super::error::AuthError;
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
 use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set, refuses_audience};
-use super::token::{Target, authorization_code_body, refresh_body, revocation_body};
+use super::token::{authorization_code_body, refresh_body, revocation_body};
 use super::url::origin_prefix;
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
@@ -37,11 +37,6 @@ const REFRESH_LOCK: &str = "leptos-pkce.refresh";
 const HANDOVER_MS: i32 = 50;
 /// After a refresh fails for a passing reason, how long before trying again, in seconds.
 const REFRESH_BACKOFF: u64 = 5;
-
-/// Where `api`'s token is kept in the token set: `None` for the sign-in's own.
-fn audience_key(api: &Api) -> Option<&str> {
-    if api.is_main() { None } else { api.audience.as_deref() }
-}
 
 /// How start-up ended, and where the router should go next.
 #[derive(Debug)]
@@ -477,7 +472,7 @@ impl AuthClient {
     /// first one, for another API) when needed.
     pub async fn access_token(&self, api: &Api) -> Result<Access, AuthError> {
         let current = self.reread().ok_or(AuthError::NotSignedIn)?;
-        let existing = current.access_for(audience_key(api));
+        let existing = current.access_for(api.token_key());
         if let Some(access) = existing
             && !access.should_refresh(now(), self.config.leeway_seconds)
         {
@@ -523,7 +518,7 @@ impl AuthClient {
     pub async fn refresh(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
-            let audience = api.and_then(audience_key);
+            let audience = api.and_then(Api::token_key);
             if let Some(access) = current.access_for(audience)
                 && Some(access.token.as_str()) != stale
             {
@@ -533,19 +528,9 @@ impl AuthClient {
             if wait > 0 {
                 return Err(AuthError::Network(format!("refresh failed; retrying in {wait}s")));
             }
-            // Another API's own refresh token (from a sign-in for it alone), else the sign-in's.
-            let own = audience.and_then(|a| current.access_for(Some(a))).and_then(|a| a.refresh_token.clone());
-            let refresh_token =
-                own.clone().or_else(|| current.refresh_token.clone()).ok_or(AuthError::SessionExpired)?;
-            // RFC 8707 §2.2: another API's token from the sign-in's refresh token names its resource
-            // and scopes; the rest name nothing (the refresh token's own audience).
-            let target = match (&own, audience) {
-                (None, Some(resource)) => {
-                    Target { resource: Some(resource), scope: api.and_then(|a| a.scope.as_deref()) }
-                }
-                _ => Target::default(),
-            };
-            let body = refresh_body(&self.config.client_id, &refresh_token, target);
+            let grant = current.refresh_grant(api).ok_or(AuthError::SessionExpired)?;
+            let own = grant.own;
+            let body = refresh_body(&self.config.client_id, grant.refresh_token, grant.target);
             let mut result = match self.token_request(&body, false).await {
                 Ok(response) => {
                     finish_refresh(&self.config, &current, api, response.status, &response.body, now(), json::parse)
@@ -567,11 +552,11 @@ impl AuthClient {
                     sleep(HANDOVER_MS).await;
                     access.ok_or_else(|| AuthError::AudienceRefused("another audience's token came back".into()))
                 }
-                Err(error) if audience.is_some() && own.is_none() && refuses_audience(&error) => {
+                Err(error) if audience.is_some() && !own && refuses_audience(&error) => {
                     Err(AuthError::AudienceRefused(error.message()))
                 }
                 // An API's own refresh token refused: that API's tokens are gone, not the session.
-                Err(AuthError::Provider { error, .. }) if error == "invalid_grant" && own.is_some() => {
+                Err(AuthError::Provider { error, .. }) if error == "invalid_grant" && own => {
                     let mut next = current.clone();
                     next.others.retain(|(a, _)| Some(a.as_str()) != audience);
                     self.adopt(next);

@@ -38,6 +38,11 @@ impl Api {
     pub fn is_main(&self) -> bool {
         self.scope.is_none()
     }
+
+    /// Where its token is kept in the token set: `None` for the sign-in's own, else its audience.
+    pub fn token_key(&self) -> Option<&str> {
+        if self.is_main() { None } else { self.audience.as_deref() }
+    }
 }
 
 /// The validated configuration.
@@ -69,6 +74,11 @@ impl Config {
             .iter()
             .filter(|api| may_carry_token(url, &api.base_url))
             .max_by_key(|api| if prefix(api) { api.base_url.len() } else { 0 })
+    }
+
+    /// The main API (`api_base_url`), whose paths a relative URL names.
+    pub fn main_api(&self) -> Option<&Api> {
+        self.apis.iter().find(|api| api.is_main())
     }
 
     /// RFC 8707 §2.1: every API's audience, when there are several (one token request each later).

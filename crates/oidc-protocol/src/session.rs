@@ -5,7 +5,7 @@ use super::error::AuthError;
 use super::id_token::{Claims, Expectations, decode_claims, display_name, validate_id_token};
 use super::json::{Json, Parse};
 use super::record::{self, Record};
-use super::token::{TokenResponse, parse_token_response};
+use super::token::{Target, TokenResponse, parse_token_response};
 
 /// One access token, and what it takes to use and renew it.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +33,7 @@ impl Access {
 
     /// Whether it is past its expiry (no margin).
     pub fn expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|at| now >= at)
+        self.should_refresh(now, 0)
     }
 
     fn from_response(response: &TokenResponse, now: u64) -> Access {
@@ -125,6 +125,23 @@ impl TokenSet {
         record::encode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
+    /// `audience`'s own refresh token (from a sign-in for that API alone), if it has one.
+    fn own_refresh_token(&self, audience: Option<&str>) -> Option<&str> {
+        self.access_for(audience)?.refresh_token.as_deref()
+    }
+
+    /// What a refresh for `api` (`None`: the sign-in's own token) spends and asks for: the API's
+    /// own refresh token, without a resource; else the session's, naming another API's resource
+    /// and scopes (RFC 8707 §2.2). `None` without a refresh token.
+    pub fn refresh_grant<'a>(&'a self, api: Option<&'a Api>) -> Option<RefreshGrant<'a>> {
+        let audience = api.and_then(Api::token_key);
+        if let Some(own) = self.own_refresh_token(audience) {
+            return Some(RefreshGrant { refresh_token: own, target: Target::default(), own: true });
+        }
+        let target = Target { resource: audience, scope: audience.and(api.and_then(|api| api.scope.as_deref())) };
+        Some(RefreshGrant { refresh_token: self.refresh_token.as_deref()?, target, own: false })
+    }
+
     /// Keeps `access` as `audience`'s token (replacing any other).
     fn set_api_token(&mut self, audience: &str, access: Access) {
         self.others.retain(|(a, _)| a != audience);
@@ -157,9 +174,30 @@ impl TokenSet {
     }
 }
 
+/// The refresh token a refresh spends and what it asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshGrant<'a> {
+    pub refresh_token: &'a str,
+    pub target: Target<'a>,
+    /// Whether it is an API's own refresh token rather than the session's.
+    pub own: bool,
+}
+
 /// The provider's clock minus this device's, from a just-issued ID token's `iat` (checked finite).
 fn clock_offset(claims: &Claims, now: u64) -> i64 {
     claims.get("iat").and_then(Json::as_f64).map_or(0, |iat| (iat - now as f64) as i64)
+}
+
+/// What this configuration's ID tokens must match; `nonce` for a sign-in, `None` on refresh.
+fn expectations<'a>(config: &'a Config, nonce: Option<&'a str>, now: u64) -> Expectations<'a> {
+    Expectations {
+        issuer: &config.issuer,
+        client_id: &config.client_id,
+        nonce,
+        organization: config.organization.as_deref(),
+        leeway: config.leeway_seconds,
+        now,
+    }
 }
 
 /// The token type a response must have: `DPoP` when the request carried a proof (RFC 9449 §5).
@@ -197,19 +235,11 @@ pub fn finish_refresh(
     parse: Parse,
 ) -> Result<TokenSet, AuthError> {
     let response = parse_token_response(status, body, expected_type(config), parse)?;
-    let wanted = api.filter(|api| !api.is_main()).and_then(|api| api.audience.as_deref());
+    let wanted = api.and_then(Api::token_key);
     let audience = wanted.filter(|_| grants(&response, api.and_then(|api| api.scope.as_deref())));
     let claims = match response.id_token.as_deref() {
         Some(id_token) => {
-            let expect = Expectations {
-                issuer: &config.issuer,
-                client_id: &config.client_id,
-                nonce: None,
-                organization: config.organization.as_deref(),
-                leeway: config.leeway_seconds,
-                now,
-            };
-            let claims = validate_id_token(id_token, &expect, parse)?;
+            let claims = validate_id_token(id_token, &expectations(config, None, now), parse)?;
             // OIDC Core §12.2: a refreshed ID token keeps the same `iss`, `sub` and `aud`.
             for claim in ["iss", "sub", "aud"] {
                 if claims.get(claim) != previous.claims.get(claim) {
@@ -223,9 +253,9 @@ pub fn finish_refresh(
     let mut next = previous.clone();
     let mut access = Access::from_response(&response, now);
     // RFC 6749 §6: a new refresh token replaces the one spent; without one, the old stays valid.
-    let own = audience.and_then(|a| previous.access_for(Some(a))).and_then(|a| a.refresh_token.clone());
+    let own = audience.and_then(|a| previous.own_refresh_token(Some(a)));
     match (own, response.refresh_token) {
-        (Some(own), rotated) => access.refresh_token = Some(rotated.unwrap_or(own)),
+        (Some(own), rotated) => access.refresh_token = Some(rotated.unwrap_or_else(|| own.to_owned())),
         (None, Some(rotated)) => next.refresh_token = Some(rotated),
         (None, None) => {}
     }
@@ -277,15 +307,7 @@ pub fn finish_login(
     // OIDC Core §3.1.3.3: a successful response to an `openid` request includes an ID token.
     let id_token =
         response.id_token.as_deref().ok_or_else(|| AuthError::TokenResponse("`id_token` is missing".into()))?;
-    let expect = Expectations {
-        issuer: &config.issuer,
-        client_id: &config.client_id,
-        nonce: Some(nonce),
-        organization: config.organization.as_deref(),
-        leeway: config.leeway_seconds,
-        now,
-    };
-    let claims = validate_id_token(id_token, &expect, parse)?;
+    let claims = validate_id_token(id_token, &expectations(config, Some(nonce), now), parse)?;
     Ok(TokenSet::from_response(response, claims, now))
 }
 
@@ -301,6 +323,12 @@ mod tests {
         parse_config(r#"{"domain":"https://id.test/","client_id":"client"}"#, "https://app.test", parse).unwrap()
     }
 
+    /// A token set from a good sign-in at `NOW`.
+    fn signed_in() -> TokenSet {
+        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
+        finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap()
+    }
+
     fn body(id_token: &str) -> String {
         json!({"access_token": "at", "token_type": "Bearer", "expires_in": 120, "refresh_token": "rt",
                "id_token": id_token})
@@ -309,8 +337,7 @@ mod tests {
 
     #[test]
     fn a_good_exchange() {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let set = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let set = signed_in();
         assert_eq!(set.access.expires_at, Some(NOW + 120));
         assert_eq!(set.user_name(), "Ada");
         assert_eq!(set.claims.get("iss").and_then(Json::as_str), Some(ISSUER));
@@ -340,8 +367,7 @@ mod tests {
 
     #[test]
     fn refresh_is_due_within_the_leeway() {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let set = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let set = signed_in();
         let access = set.access;
         assert!(!access.should_refresh(NOW, 60));
         assert!(!access.should_refresh(NOW + 59, 60));
@@ -357,8 +383,7 @@ mod tests {
     }
 
     fn refreshed(answer: serde_json::Value) -> Result<TokenSet, AuthError> {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let previous = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let previous = signed_in();
         finish_refresh(&config(), &previous, None, 200, &answer.to_string(), NOW + 100, parse)
     }
 
@@ -385,8 +410,7 @@ mod tests {
 
     #[test]
     fn a_token_for_another_audience_than_asked_is_a_refusal_that_keeps_the_rotation() {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let first = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let first = signed_in();
         // Auth0 without a multi-resource policy: the default audience's token, and a rotation.
         let answer = json!({"access_token": "main2", "token_type": "Bearer", "expires_in": 60, "refresh_token": "rt2",
                             "scope": "openid read:messages"});
@@ -400,12 +424,14 @@ mod tests {
 
     #[test]
     fn a_token_for_another_api_joins_the_set_and_rotates_the_refresh_token() {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let first = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let first = signed_in();
         let answer = json!({"access_token": "r1", "token_type": "Bearer", "expires_in": 30, "refresh_token": "rt2",
                             "scope": "read:reports"});
         let api = reports_api();
         let reports = api.audience.as_deref();
+        let target = Target { resource: reports, scope: Some("read:reports") };
+        let grant = RefreshGrant { refresh_token: "rt", target, own: false };
+        assert_eq!(first.refresh_grant(Some(&api)), Some(grant), "the session's, naming the resource (RFC 8707)");
         let set = finish_refresh(&config(), &first, Some(&api), 200, &answer.to_string(), NOW + 5, parse).unwrap();
         assert_eq!(set.access, first.access, "the sign-in's token is kept");
         let r = set.access_for(reports).unwrap();
@@ -420,15 +446,18 @@ mod tests {
 
     #[test]
     fn a_sign_in_for_another_api_keeps_its_own_refresh_token() {
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let main = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
-        let answer = body(&id_token).replace("\"at\"", "\"r1\"").replace("\"rt\"", "\"rt-r\"");
+        let main = signed_in();
+        let answer = body(&main.id_token).replace("\"at\"", "\"r1\"").replace("\"rt\"", "\"rt-r\"");
         let reports = finish_login(&config(), "n1", 200, &answer, NOW, parse).unwrap();
         let api = reports_api();
         let aud = api.audience.as_deref();
         let set = main.clone().with_api_sign_in("https://reports.test", reports);
         assert_eq!((set.access.clone(), set.refresh_token.as_deref()), (main.access.clone(), Some("rt")));
         assert_eq!(set.access_for(aud).and_then(|a| a.refresh_token.as_deref()), Some("rt-r"));
+        let own = RefreshGrant { refresh_token: "rt-r", target: Target::default(), own: true };
+        assert_eq!(set.refresh_grant(Some(&api)), Some(own), "its own, naming no resource");
+        let session = RefreshGrant { refresh_token: "rt", target: Target::default(), own: false };
+        assert_eq!(set.refresh_grant(None), Some(session));
         // Its refresh rotates its own refresh token, not the sign-in's.
         let answer = json!({"access_token": "r2", "token_type": "Bearer", "refresh_token": "rt-r2"}).to_string();
         let next = finish_refresh(&config(), &set, Some(&api), 200, &answer, NOW + 9, parse).unwrap();
@@ -479,8 +508,7 @@ mod tests {
     fn a_refresh_error_is_the_providers() {
         let err = refreshed(json!({"error": "invalid_grant"})).unwrap_err();
         assert_eq!(err.code(), "token_response", "a 200 without access_token is unusable");
-        let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        let previous = finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let previous = signed_in();
         let err =
             finish_refresh(&config(), &previous, None, 400, r#"{"error":"invalid_grant"}"#, NOW, parse).unwrap_err();
         assert_eq!(err, AuthError::Provider { error: "invalid_grant".into(), description: None });

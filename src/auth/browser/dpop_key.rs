@@ -2,13 +2,14 @@
 //! private half, kept as a `CryptoKey` in IndexedDB (structured clone: never as bytes) so that it
 //! lives through reloads and in new tabs exactly as long as the tokens bound to it.
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode, SubtleCrypto};
 
-use super::{js_message, json};
+use super::webcrypto::{ES256, P256, algorithm};
+use super::{js_message, json, webcrypto};
 use crate::auth::dpop::PublicKey;
 use crate::auth::error::AuthError;
 use crate::auth::json::Json;
@@ -30,13 +31,7 @@ fn fail(e: JsValue) -> AuthError {
 }
 
 fn subtle() -> Result<SubtleCrypto, AuthError> {
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
-    crypto.map(|c| c.subtle()).ok_or_else(|| AuthError::Storage("WebCrypto is not available".into()))
-}
-
-fn algorithm(members: &[(&str, &str)]) -> Object {
-    let members = members.iter().map(|(k, v)| (k.to_string(), Json::String(v.to_string())));
-    json::to_js(&Json::Object(members.collect())).unchecked_into()
+    webcrypto::subtle().ok_or_else(|| AuthError::Storage("WebCrypto is not available".into()))
 }
 
 /// Resolves when `request` succeeds, with its result.
@@ -104,8 +99,7 @@ pub async fn load() -> Result<Option<DpopKey>, AuthError> {
 /// tokens are bound to it.
 pub async fn create() -> Result<DpopKey, AuthError> {
     let usages = Array::of1(&"sign".into());
-    let algorithm = algorithm(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
-    let promise = subtle()?.generate_key_with_object(&algorithm, false, &usages).map_err(fail)?;
+    let promise = subtle()?.generate_key_with_object(&algorithm(&P256), false, &usages).map_err(fail)?;
     let pair = JsFuture::from(promise).await.map_err(fail)?;
     let public = public_jwk(&pair).await?;
     read_pair(pair, public).ok_or_else(|| AuthError::Storage("the DPoP key: not a key pair".into()))
@@ -126,9 +120,9 @@ impl DpopKey {
 
     /// An ES256 signature of `input` (RFC 7518 §3.4: `r || s`, as WebCrypto makes it).
     pub async fn sign(&self, input: &str) -> Result<Vec<u8>, AuthError> {
-        let algorithm = algorithm(&[("name", "ECDSA"), ("hash", "SHA-256")]);
-        let promise =
-            subtle()?.sign_with_object_and_u8_array(&algorithm, &self.private, input.as_bytes()).map_err(fail)?;
+        let promise = subtle()?
+            .sign_with_object_and_u8_array(&algorithm(&ES256), &self.private, input.as_bytes())
+            .map_err(fail)?;
         Ok(Uint8Array::new(&JsFuture::from(promise).await.map_err(fail)?).to_vec())
     }
 }

@@ -73,8 +73,6 @@ impl<'a> Outgoing<'a> {
 pub struct HttpResponse {
     pub status: u16,
     pub body: String,
-    /// RFC 6750 §3 / RFC 9449 §7.1: the server's challenge, when it sent one (and CORS exposes it).
-    pub www_authenticate: Option<String>,
     /// RFC 9449 §8: a nonce to put in the next proof.
     pub dpop_nonce: Option<String>,
 }
@@ -176,12 +174,7 @@ async fn send_for_text(out: Outgoing<'_>) -> Result<HttpResponse, AuthError> {
     let response = send(out).await?;
     let body = response.text().await.map_err(|e| AuthError::Network(e.to_string()))?;
     let headers = response.headers();
-    Ok(HttpResponse {
-        status: response.status(),
-        body,
-        www_authenticate: headers.get("WWW-Authenticate"),
-        dpop_nonce: headers.get("DPoP-Nonce"),
-    })
+    Ok(HttpResponse { status: response.status(), body, dpop_nonce: headers.get("DPoP-Nonce") })
 }
 
 /// Sends `out` and reads the whole answer: status, visible headers and body bytes.

@@ -425,10 +425,13 @@ impl Fixture {
         self.provider_switch(&format!("dpop-nonce?required={}", u8::from(required))).await
     }
 
-    /// Makes the provider refuse a refresh that names a resource (no multi-resource refresh
-    /// tokens), or allow it again.
-    pub async fn provider_allows_multi_resource_refresh(&self, allowed: bool) -> Outcome {
-        self.provider_switch(&format!("multi-resource-refresh?allowed={}", u8::from(allowed))).await
+    /// Runs `scenario` while the provider refuses a refresh that names a resource (no
+    /// multi-resource refresh tokens), then allows it again.
+    pub async fn without_multi_resource_refresh(&self, scenario: impl Future<Output = Outcome>) -> Outcome {
+        self.provider_switch("multi-resource-refresh?allowed=0").await?;
+        let outcome = scenario.await;
+        self.provider_switch("multi-resource-refresh?allowed=1").await?;
+        outcome
     }
 
     /// Serves the built `config.json` again.

@@ -383,8 +383,7 @@ async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_t
     f: &Fixture,
     b: &Browser,
 ) -> Outcome {
-    f.provider_allows_multi_resource_refresh(false).await?;
-    let outcome: Outcome = async {
+    f.without_multi_resource_refresh(async {
         open_api_page(f, b, json!({"token_storage": "local"})).await?;
         call_ok(b, "private").await?;
         let (codes, errors) = (stat(f, "authorization_code").await?, grant_errors(f).await?);
@@ -418,18 +417,15 @@ async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_t
         ensure(stat(f, "authorization_code").await? == codes + 1, "one redirect in all")?;
         // The one refused refresh (naming the resource), and nothing else refused.
         ensure(grant_errors(f).await? == errors + 1, "only the first refresh for reports was refused")
-    }
-    .await;
-    f.provider_allows_multi_resource_refresh(true).await?;
-    outcome
+    })
+    .await
 }
 
 async fn without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_error(
     f: &Fixture,
     b: &Browser,
 ) -> Outcome {
-    f.provider_allows_multi_resource_refresh(false).await?;
-    let outcome: Outcome = async {
+    f.without_multi_resource_refresh(async {
         open_api_page(f, b, json!({})).await?;
         let codes = stat(f, "authorization_code").await?;
         let reports = call(b, "reports").await?;
@@ -437,10 +433,8 @@ async fn without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_e
         ensure(stat(f, "authorization_code").await? == codes, "no redirect that would lose the session")?;
         b.wait_text("auth-status", "signed-in").await?;
         call_ok(b, "private").await
-    }
-    .await;
-    f.provider_allows_multi_resource_refresh(true).await?;
-    outcome
+    })
+    .await
 }
 
 e2e::suite!(
