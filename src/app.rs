@@ -1,14 +1,18 @@
 //! The routes, behind the configuration and auth start-up.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::auth::client::AuthClient;
-use crate::components::auth_provider::AuthProvider;
+use leptos_pkce_auth::{AuthClient, AuthProvider};
+
 use crate::components::config_error::ConfigError;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::nav::Nav;
-use crate::pages::{api_demo::ApiDemo, callback::Callback, home::Home, not_found::NotFound, profile::Profile};
+use crate::pages::{
+    api_demo::ApiDemo, callback::Callback, flow::Flow, home::Home, not_found::NotFound, profile::Profile,
+};
 use crate::router::{provide_router, use_router};
 
 /// The page for the current path.
@@ -19,6 +23,7 @@ fn page() -> impl IntoView {
         "/callback" => Callback().into_any(),
         "/profile" => Profile().into_any(),
         "/api" => ApiDemo().into_any(),
+        "/flow" => Flow().into_any(),
         _ => NotFound().into_any(),
     }
 }
@@ -33,10 +38,10 @@ pub fn App() -> impl IntoView {
         None => view! { <p class="busy" data-testid="auth-status">"loading"</p> }.into_any(),
         Some(Err(error)) => view! { <ConfigError error/> }.into_any(),
         Some(Ok(client)) => {
-            let client = StoredValue::new_local(client);
-            provide_router();
+            let router = provide_router();
+            let navigate: Rc<dyn Fn(String)> = Rc::new(move |path: String| router.navigate(&path, true));
             view! {
-                <AuthProvider client>
+                <AuthProvider client navigate>
                     <Nav/>
                     <main>
                         <ErrorPanel/>

@@ -1,8 +1,6 @@
 //! leptos-pkce: sign in with OAuth 2.0 Authorization Code + PKCE from a Leptos single-page app.
 
-pub mod api;
 pub mod app;
-pub mod auth;
 pub mod components;
 pub mod pages;
 pub mod router;

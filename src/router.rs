@@ -4,12 +4,15 @@
 use leptos::ev;
 use leptos::prelude::*;
 
-use crate::auth::browser::location;
-
 /// The current path in context; links and `navigate` change it.
 #[derive(Clone, Copy)]
 pub struct Router {
     path: RwSignal<String>,
+}
+
+/// The address bar's path, e.g. `/api`.
+fn pathname() -> String {
+    window().location().pathname().unwrap_or_default()
 }
 
 /// The path part of `target` (`/api?x#y` → `/api`).
@@ -26,10 +29,13 @@ impl Router {
     /// Goes to `target` (a same-origin path, with query and fragment), adding a history entry
     /// unless `replace`.
     pub fn navigate(&self, target: &str, replace: bool) {
-        if replace {
-            location::replace_url(target);
-        } else {
-            location::push_url(target);
+        if let Ok(history) = window().history() {
+            let url = Some(target);
+            let _ = if replace {
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", url)
+            } else {
+                history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", url)
+            };
         }
         self.path.set(path_of(target).to_owned());
     }
@@ -37,8 +43,8 @@ impl Router {
 
 /// Puts a router for the address bar in context and follows back/forward.
 pub fn provide_router() -> Router {
-    let router = Router { path: RwSignal::new(location::pathname()) };
-    let handle = window_event_listener(ev::popstate, move |_| router.path.set(location::pathname()));
+    let router = Router { path: RwSignal::new(pathname()) };
+    let handle = window_event_listener(ev::popstate, move |_| router.path.set(pathname()));
     on_cleanup(move || handle.remove());
     provide_context(router);
     router

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::error::AuthError;
+use leptos_pkce_auth::AuthError;
 
 /// A clear page instead of a blank screen.
 #[component]

@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::auth_provider::{AuthState, use_auth};
-use crate::auth::browser::location;
+use leptos_pkce_auth::{AuthState, use_auth};
 
 /// Shown whenever sign-in failed; provider text is rendered as text, never as markup. "Try again"
 /// comes back to this page (or home, from the callback).
@@ -15,7 +14,7 @@ pub fn ErrorPanel() -> impl IntoView {
             <section class="error" role="alert">
                 <h2>"Sign-in failed"</h2>
                 <p data-testid="auth-error">{error.to_string()}</p>
-                <button data-testid="try-again" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Try again"</button>
+                <button data-testid="try-again" on:click=move |_| auth.sign_in()>"Try again"</button>
             </section>
         }),
         _ => None,

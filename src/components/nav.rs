@@ -2,9 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::auth_provider::{AuthState, use_auth};
-use crate::auth::browser::location;
 use crate::router::Link;
+use leptos_pkce_auth::{AuthState, use_auth};
 
 /// The top bar shown on every page.
 #[component]
@@ -22,7 +21,7 @@ pub fn Nav() -> impl IntoView {
         .into_any(),
         AuthState::Loading => view! { <span class="busy">"…"</span> }.into_any(),
         _ => view! {
-            <button data-testid="sign-in" on:click=move |_| auth.sign_in(&location::path_query_fragment())>
+            <button data-testid="sign-in" on:click=move |_| auth.sign_in()>
                 "Sign in"
             </button>
         }
@@ -34,6 +33,7 @@ pub fn Nav() -> impl IntoView {
                 <Link href="/">"Home"</Link>
                 <Link href="/profile">"Profile"</Link>
                 <Link href="/api">"API"</Link>
+                <Link href="/flow">"How it works"</Link>
             </nav>
             <div class="session">
                 <span class="status" data-testid="auth-status">{status}</span>

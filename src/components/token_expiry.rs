@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::auth_provider::{AuthState, use_auth};
+use leptos_pkce_auth::{AuthState, use_auth};
 
 /// "Access token expires at HH:MM:SS" while signed in with an expiring token.
 #[component]

@@ -2,12 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError, ApiRequest, Body};
-use crate::auth::browser::http::ApiResponse;
-use crate::auth::browser::json;
-use crate::auth::json::Json;
-use crate::components::api_call::{CallOutcome, use_api_call};
-use crate::components::auth_provider::use_auth;
+use leptos_pkce_auth::{ApiError, ApiRequest, ApiResponse, Body, CallOutcome, Json, use_api_call, use_auth};
+use wasm_bindgen::JsValue;
+
 use crate::components::token_expiry::TokenExpiry;
 
 /// How long a call may wait for its answer: a demo API silent for that long is down.
@@ -21,6 +18,12 @@ fn newest_id(list: &ApiResponse) -> u64 {
     let list = list.json();
     let newest = list.as_ref().and_then(Json::items).and_then(<[Json]>::last);
     newest.and_then(|message| message.get("id")).and_then(Json::as_u64).unwrap_or(0)
+}
+
+/// JSON text laid out for reading (two-space indents), or `None` when it is not JSON.
+fn pretty(text: &str) -> Option<String> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2)).ok()?.as_string()
 }
 
 /// The method each call uses.
@@ -38,7 +41,7 @@ fn describe(label: &str, outcome: &CallOutcome) -> String {
     match outcome {
         Ok(response) => {
             let text = response.text();
-            let body = match json::pretty(&text) {
+            let body = match pretty(&text) {
                 Some(pretty) => pretty,
                 None if text.is_empty() => "(no content)".into(),
                 None => text,
@@ -72,21 +75,18 @@ pub fn ApiDemo() -> impl IntoView {
                 let body = Json::Object(vec![("text".into(), Json::String(text))]);
                 send(ApiRequest::post("/api/messages", Body::json(&body)));
             }
-            "delete" => call.run(Box::new(|client| {
+            "delete" => call.run(Box::new(|auth| {
                 Box::pin(async move {
                     let list = ApiRequest::get("/api/messages").timeout(CALL_TIMEOUT_MS);
-                    let newest = newest_id(&api::fetch(&client, &list).await?);
+                    let newest = newest_id(&auth.fetch(&list).await?);
                     let delete = ApiRequest::delete(format!("/api/messages/{newest}")).timeout(CALL_TIMEOUT_MS);
-                    api::fetch(&client, &delete).await
+                    auth.fetch(&delete).await
                 })
             })),
-            _ => {
-                let reports = auth.client().config.apis.iter().find(|api| api.name == "reports").cloned();
-                match reports {
-                    Some(api) => send(ApiRequest::get(format!("{}/api/reports", api.base_url))),
-                    None => call.run(Box::new(|_| Box::pin(async { Err(ApiError::NotAnApi("reports".into())) }))),
-                }
-            }
+            _ => match auth.api_base_url("reports") {
+                Some(base_url) => send(ApiRequest::get(format!("{base_url}/api/reports"))),
+                None => call.run(Box::new(|_| Box::pin(async { Err(ApiError::NotAnApi("reports".into())) }))),
+            },
         }
     };
     let buttons = CALLS

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::auth_provider::{AuthState, use_auth};
+use leptos_pkce_auth::{AuthState, use_auth};
 
 /// Shows progress while the code is exchanged (errors show in the error panel).
 #[component]

@@ -2,10 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::auth::browser::json;
-use crate::auth::json::Json;
-use crate::components::auth_provider::{AuthState, use_auth};
-use crate::components::protected::Protected;
+use leptos_pkce_auth::json::{self, Json};
+use leptos_pkce_auth::{AuthState, Protected, use_auth};
+
 use crate::components::token_expiry::TokenExpiry;
 
 /// The claims that are times (RFC 7519 §2 NumericDate, OIDC Core §2 and §5.1).

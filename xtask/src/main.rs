@@ -4,6 +4,7 @@
 
 mod bench;
 mod csp;
+mod docs;
 mod glue;
 mod install;
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 use crate::install::{CHROMEDRIVER, NIGHTLY, WASM_TARGET, root, run};
-use crate::{csp, glue, size};
+use crate::{csp, docs, glue, size};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
 pub fn command(program: &str, args: &[&str]) -> Command {
@@ -18,7 +18,7 @@ pub fn command(program: &str, args: &[&str]) -> Command {
 /// Flags of the shipped build: no panic messages, locations or `Debug` formatting in the binary,
 /// and Leptos components type-erased (fewer monomorphised views).
 const SHIPPED_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components -Cpanic=immediate-abort \
-     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none";
+     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none -Zshare-generics=y";
 
 /// A command that builds the shipped WebAssembly: the pinned nightly, the standard library rebuilt
 /// with the size flags, in a target folder of its own (the stable checks keep theirs).
@@ -112,17 +112,37 @@ pub fn test() -> Result<(), String> {
         "clippy (wasm)",
         command(
             "cargo",
-            &["clippy", "-p", "leptos-pkce", "--all-targets", "--target", WASM_TARGET, "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "-p",
+                "leptos-pkce",
+                "-p",
+                "leptos-pkce-auth",
+                "--all-targets",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
     )?;
-    step("native tests", command("cargo", &["test", "--workspace", "--exclude", "e2e"]))?;
-    let mut browser = command("cargo", &["test", "-p", "leptos-pkce", "--target", WASM_TARGET, "--test", "browser"]);
+    step("native tests and doc examples", command("cargo", &["test", "--workspace", "--exclude", "e2e"]))?;
+    eprintln!("\n== the library's documentation");
+    docs::check()?;
+    let mut browser = command("cargo", &["test", "-p", "leptos-pkce-auth", "--target", WASM_TARGET, "--lib"]);
     browser.env("CHROMEDRIVER", CHROMEDRIVER);
     step("browser tests (wasm-bindgen-test, headless Chromium)", browser)?;
     eprintln!("\n== release build");
     build_release()?;
     print_size()?;
-    step("end-to-end tests (Chromium, local provider, release build)", command("cargo", &["test", "-p", "e2e"]))?;
+    let mut example = command("trunk", &["build"]);
+    example.current_dir(root().join("examples/minimal"));
+    step("the example app (examples/minimal, a debug build)", example)?;
+    step(
+        "end-to-end tests (Chromium, local provider, release build, the example)",
+        command("cargo", &["test", "-p", "e2e"]),
+    )?;
     eprintln!("\nxtask: every suite passed");
     Ok(())
 }

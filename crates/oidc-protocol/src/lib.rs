@@ -10,6 +10,7 @@ pub mod config;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod flow;
 pub mod id_token;
 pub mod json;
 pub mod jws;

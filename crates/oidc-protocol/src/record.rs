@@ -31,6 +31,11 @@ impl Record {
         self.get(key).map(str::to_owned)
     }
 
+    /// Every pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// The value of `key` as a whole number.
     pub fn number(&self, key: &str) -> Option<u64> {
         self.get(key)?.parse().ok()

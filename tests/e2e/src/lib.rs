@@ -43,15 +43,16 @@ fn run_scenario(fixture: &Fixture, name: &str, dispatch: Dispatch) -> Result<(),
 }
 
 /// A libtest-style run of `scenarios`, each in a fresh Chromium, sharing one fixture (provider with
-/// access tokens living `access_token_ttl` seconds); every process is stopped before it returns.
-pub fn run_suite(access_token_ttl: u32, scenarios: &[&'static str], dispatch: Dispatch) -> ExitCode {
+/// access tokens living `access_token_ttl` seconds, the app built into `site`); every process is
+/// stopped before it returns.
+pub fn run_suite(site: &str, access_token_ttl: u32, scenarios: &[&'static str], dispatch: Dispatch) -> ExitCode {
     let mut args = Arguments::from_args();
     // One provider and fixed ports: scenarios run one after another.
     args.test_threads = Some(1);
     let fixture = if args.list {
         None
     } else {
-        match Fixture::start(access_token_ttl) {
+        match Fixture::start_site(access_token_ttl, site) {
             Ok(fixture) => Some(Arc::new(fixture)),
             Err(e) => {
                 eprintln!("end-to-end fixture failed to start: {e}");
@@ -75,10 +76,14 @@ pub fn run_suite(access_token_ttl: u32, scenarios: &[&'static str], dispatch: Di
 }
 
 /// Declares a suite: `suite!(access_token_ttl: 60, scenario_a, scenario_b)` where each scenario is
-/// `async fn(&Fixture, &Browser) -> Outcome`.
+/// `async fn(&Fixture, &Browser) -> Outcome`; the app is the release build in `dist/` unless
+/// `site: "examples/…/dist",` comes first.
 #[macro_export]
 macro_rules! suite {
     (access_token_ttl: $ttl:expr, $($name:ident),* $(,)?) => {
+        $crate::suite!(site: "dist", access_token_ttl: $ttl, $($name),*);
+    };
+    (site: $site:expr, access_token_ttl: $ttl:expr, $($name:ident),* $(,)?) => {
         fn dispatch<'a>(
             name: &'a str,
             f: &'a $crate::Fixture,
@@ -93,7 +98,7 @@ macro_rules! suite {
         }
 
         fn main() -> std::process::ExitCode {
-            $crate::run_suite($ttl, &[$(stringify!($name)),*], dispatch)
+            $crate::run_suite($site, $ttl, &[$(stringify!($name)),*], dispatch)
         }
     };
 }

@@ -141,9 +141,13 @@ async fn listen(app: Router, port: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Serves `dist/` as a static host would: SPA fallback, and the build's security headers.
-async fn serve_app(dist: PathBuf, config: ConfigOverride) -> Result<(), String> {
-    let headers = Arc::new(site_headers(&dist)?);
+/// Serves `dist/` as a static host would: SPA fallback, and the build's security `headers`.
+async fn serve_app(
+    dist: PathBuf,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    config: ConfigOverride,
+) -> Result<(), String> {
+    let headers = Arc::new(headers);
     let app = Router::new()
         .route("/config.json", get(config_json))
         .with_state((config, dist.join("config.json")))
@@ -300,11 +304,18 @@ pub struct Fixture {
 impl Fixture {
     /// Starts the provider (access tokens living `access_token_ttl` seconds), the app and chromedriver.
     pub fn start(access_token_ttl: u32) -> Result<Fixture, String> {
+        Fixture::start_site(access_token_ttl, "dist")
+    }
+
+    /// [`Fixture::start`], serving the app built into `site` (a folder of the repository).
+    pub fn start_site(access_token_ttl: u32, site: &str) -> Result<Fixture, String> {
         let root = repo_root();
-        let dist = root.join("dist");
+        let dist = root.join(site);
         if !dist.join("index.html").exists() {
-            return Err("dist/ is missing: build the app first (`cargo xtask test` does)".into());
+            return Err(format!("{site}/ is missing: build it first (`cargo xtask test` does)"));
         }
+        // The release build's `_headers` (an example app has none).
+        let headers = if site == "dist" { site_headers(&dist)? } else { Vec::new() };
         let logs = root.join("target/e2e-logs");
         std::fs::create_dir_all(&logs).map_err(fail("log folder"))?;
         let runtime = tokio::runtime::Runtime::new().map_err(fail("tokio"))?;
@@ -322,7 +333,7 @@ impl Fixture {
         let watch = ApiWatch::default();
         let api = runtime.block_on(serve_api(watch.clone(), false))?;
         runtime.block_on(async {
-            serve_app(dist, config.clone()).await?;
+            serve_app(dist, headers, config.clone()).await?;
             wait_until_up(&mut idp, &format!("{IDP}/.well-known/openid-configuration"), Duration::from_secs(20))
                 .await?;
             wait_until_up(&mut driver, &format!("{driver_url}/status"), Duration::from_secs(20)).await

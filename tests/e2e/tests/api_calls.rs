@@ -437,9 +437,65 @@ async fn without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_e
     .await
 }
 
+/// The token values the app keeps in `local` mode: access, refresh and ID token.
+async fn stored_tokens(b: &Browser) -> Result<Vec<String>, String> {
+    let script = "const t = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens') || ''); \
+                  return ['access_token', 'refresh_token', 'id_token'].map(k => t.get(k));";
+    let tokens = b.script(script).await?;
+    let tokens: Vec<String> =
+        tokens.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect();
+    ensure(tokens.len() == 3, format!("expected three tokens in local storage, found {tokens:?}"))?;
+    Ok(tokens)
+}
+
+/// `/flow` after a sign-in, an API call, an expiry, a refresh and another call: every step in
+/// order, the challenge is the spent verifier's S256, and no token (spent or live) is on the page
+/// or in the journal.
+async fn the_flow_page_shows_each_step_and_no_token(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"token_storage": "local"})).await?;
+    call_ok(b, "private").await?;
+    let mut tokens = stored_tokens(b).await?;
+    b.wait_token_expired().await?;
+    call_ok(b, "private").await?;
+    tokens.extend(stored_tokens(b).await?);
+    ensure(tokens[1] != tokens[4], "the refresh token rotated")?;
+    b.click_link("/flow").await?;
+    b.wait_present("flow-step").await?;
+    let steps =
+        b.script("return [...document.querySelectorAll('[data-testid=flow-step]')].map(s => s.dataset.step);").await?;
+    let steps: Vec<&str> = steps.as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect();
+    let sign_in = ["verifier", "challenge", "authorize", "callback", "token", "id-token", "access-token"];
+    let expected: Vec<&str> = sign_in.into_iter().chain(["api-call", "refresh", "api-call"]).collect();
+    ensure(steps == expected, format!("steps {steps:?}"))?;
+    let detail = |step: &str, name: &str| format!("[data-step={step}] [data-detail={name}]");
+    let verifier = b.css_text(&detail("token", "code_verifier")).await?.unwrap_or_default();
+    let challenge = b.css_text(&detail("challenge", "code_challenge")).await?.unwrap_or_default();
+    let s256 = b
+        .script(&format!(
+            "return crypto.subtle.digest('SHA-256', new TextEncoder().encode({verifier:?})).then(d => \
+             btoa(String.fromCharCode(...new Uint8Array(d))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''));"
+        ))
+        .await?;
+    ensure(
+        verifier.len() >= 43 && s256.as_str() == Some(challenge.as_str()),
+        format!("{challenge} is not S256({verifier})"),
+    )?;
+    let redacted = b.css_text(&detail("token", "refresh_token")).await?.unwrap_or_default();
+    ensure(redacted.starts_with("(redacted"), format!("the refresh token reads {redacted:?}"))?;
+    let sub = b.css_text(&detail("access-token", "sub")).await?;
+    ensure(sub.as_deref() == Some("ada"), format!("the access token's sub reads {sub:?}"))?;
+    let page = b.script("return document.body.innerText;").await?;
+    let journal = b.script("return sessionStorage.getItem('leptos-pkce.flow');").await?;
+    let (page, journal) = (page.as_str().unwrap_or_default(), journal.as_str().unwrap_or_default());
+    ensure(!journal.is_empty(), "the journal is in sessionStorage")?;
+    let leaked = tokens.iter().any(|t| page.contains(t.as_str()) || journal.contains(t.as_str()));
+    ensure(!leaked && !page.contains("eyJ") && !journal.contains("eyJ"), "a token is on /flow or in its journal")
+}
+
 e2e::suite!(
     access_token_ttl: ACCESS_TOKEN_TTL,
     api_calls_keep_working_across_expiries,
+    the_flow_page_shows_each_step_and_no_token,
     a_burst_of_20_calls_on_an_expired_token_makes_one_refresh,
     two_tabs_in_memory_mode_never_spend_a_refresh_token_twice,
     two_tabs_in_local_mode_never_spend_a_refresh_token_twice,

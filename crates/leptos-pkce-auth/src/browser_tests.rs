@@ -1,12 +1,11 @@
 //! Browser-layer tests in headless Chromium (wasm-bindgen-test): storage, CSPRNG, tab channel,
 //! fetch errors, the address bar.
-#![cfg(target_arch = "wasm32")]
 
-use leptos_pkce::auth::authorize::{TRANSACTION_MAX_AGE, Transaction};
-use leptos_pkce::auth::browser::channel::{TabChannel, TabMessage};
-use leptos_pkce::auth::browser::storage::{self, Area};
-use leptos_pkce::auth::browser::{http, json, location, now, random};
-use leptos_pkce::auth::session::parse_token_set;
+use crate::auth::authorize::{TRANSACTION_MAX_AGE, Transaction};
+use crate::auth::browser::channel::{TabChannel, TabMessage};
+use crate::auth::browser::storage::{self, Area};
+use crate::auth::browser::{http, json, location, now, random};
+use crate::auth::session::parse_token_set;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -81,8 +80,8 @@ async fn an_unreachable_server_is_a_network_error() {
 
 #[wasm_bindgen_test]
 fn request_bodies_are_sent_as_their_type_says() {
-    use leptos_pkce::api::Body;
-    use leptos_pkce::auth::json::Json;
+    use crate::api::Body;
+    use crate::auth::json::Json;
     let form = Body::Form(vec![("a".into(), "1".into()), ("b".into(), "x y&z".into())]);
     assert_eq!(
         (form.content_type(), form.to_js().as_string()),
@@ -177,12 +176,12 @@ async fn a_tab_with_tokens_answers_a_request() {
 }
 
 mod signatures {
-    use leptos_pkce::auth::browser::{json, webcrypto};
-    use leptos_pkce::auth::jws::{parse_jwks, select_key, signed_parts};
+    use crate::auth::browser::{json, webcrypto};
+    use crate::auth::jws::{parse_jwks, select_key, signed_parts};
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    const JWKS: &str = include_str!("../api/tests/fixtures/jwks.json");
-    const TOKENS: &str = include_str!("../api/tests/fixtures/signed-tokens.json");
+    const JWKS: &str = include_str!("../../../api/tests/fixtures/jwks.json");
+    const TOKENS: &str = include_str!("../../../api/tests/fixtures/signed-tokens.json");
 
     fn token(name: &str) -> String {
         let tokens: serde_json::Value = serde_json::from_str(TOKENS).unwrap();

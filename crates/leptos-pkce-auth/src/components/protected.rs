@@ -3,15 +3,24 @@
 use leptos::prelude::*;
 
 use super::auth_provider::{AuthState, use_auth};
-use crate::auth::browser::location;
 
-/// Renders `children` only when signed in; a signed-out visitor is sent to sign in.
+/// Renders `children` only when signed in; a signed-out visitor is sent to sign in and comes
+/// back to this page.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::Protected;
+/// view! { <Protected><p>"Only for signed-in people"</p></Protected> };
+/// ```
 #[component]
-pub fn Protected(children: ChildrenFn) -> impl IntoView {
+pub fn Protected(
+    /// What signed-in people see.
+    children: ChildrenFn,
+) -> impl IntoView {
     let auth = use_auth();
     Effect::new(move |_| {
         if auth.state.with(|s| matches!(s, AuthState::SignedOut)) {
-            auth.sign_in(&location::path_query_fragment());
+            auth.sign_in();
         }
     });
     move || match auth.state.get() {

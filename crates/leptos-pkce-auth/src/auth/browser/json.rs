@@ -49,6 +49,12 @@ pub fn from_value(value: &JsValue) -> Option<Json> {
 }
 
 /// A value as the JavaScript value `JSON.parse` would have made of its text.
+///
+/// ```no_run
+/// # use leptos_pkce_auth::json::{Json, to_js};
+/// let options = to_js(&Json::Object(vec![("dateStyle".into(), Json::String("medium".into()))]));
+/// let text = js_sys::Date::new_0().to_locale_string("en-GB", &options);
+/// ```
 pub fn to_js(value: &Json) -> JsValue {
     match value {
         Json::Null => JsValue::NULL,
@@ -66,13 +72,12 @@ pub fn to_js(value: &Json) -> JsValue {
     }
 }
 
-/// JSON text laid out for reading (two-space indents), or `None` when it is not JSON.
-pub fn pretty(text: &str) -> Option<String> {
-    let value = JSON::parse(text).ok()?;
-    JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2)).ok()?.as_string()
-}
-
 /// The JSON text of a value, by `JSON.stringify`.
+///
+/// ```no_run
+/// # use leptos_pkce_auth::json::{Json, stringify};
+/// assert_eq!(stringify(&Json::Bool(true)), "true");
+/// ```
 pub fn stringify(value: &Json) -> String {
     JSON::stringify(&to_js(value)).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }

@@ -2,7 +2,8 @@
 //! modules re-exported here), the browser layer that does the I/O, and the client that joins them.
 
 pub use oidc_protocol::{
-    authorize, bearer, callback, config, discovery, dpop, error, id_token, json, jws, pkce, record, session, token, url,
+    authorize, bearer, callback, config, discovery, dpop, error, flow, id_token, json, jws, pkce, record, session,
+    token, url,
 };
 
 pub mod browser;

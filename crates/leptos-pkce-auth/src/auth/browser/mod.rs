@@ -3,6 +3,7 @@
 pub mod channel;
 pub mod dpop_key;
 pub mod http;
+pub mod journal;
 pub mod json;
 pub mod location;
 pub mod lock;

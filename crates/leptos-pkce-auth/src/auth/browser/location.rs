@@ -40,13 +40,6 @@ pub fn replace_url(path: &str) {
     }
 }
 
-/// Adds a history entry for `path` without a navigation (an in-app link).
-pub fn push_url(path: &str) {
-    if let Some(history) = history() {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
-    }
-}
-
 /// Leaves the app for `url` (the provider's authorize or logout endpoint).
 pub fn assign(url: &str) {
     if let Some(l) = location() {

@@ -2,6 +2,8 @@
 //! back) and any request to an API (headers and bytes back), each with a timeout.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::closure::Closure;
@@ -16,6 +18,11 @@ use crate::auth::json::Json;
 pub const TIMEOUT_MS: u32 = 15_000;
 
 /// Why a request got no answer.
+///
+/// ```
+/// # use leptos_pkce_auth::FetchError;
+/// assert_eq!(FetchError::Timeout(10_000).to_string(), "no answer within 10 s");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchError {
     /// The server could not be reached (or CORS refused the answer).
@@ -78,28 +85,56 @@ pub struct HttpResponse {
 }
 
 /// A finished exchange with an API: everything it said.
+///
+/// ```no_run
+/// # use leptos_pkce_auth::ApiResponse;
+/// # let answer: ApiResponse = todo!();
+/// if answer.status == 200 && answer.header("Content-Type") == Some("application/json") {
+///     let messages = answer.json();
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiResponse {
+    /// The HTTP status (any but 401, 403 and 5xx, which are [`ApiError`](crate::ApiError)s).
     pub status: u16,
     /// The URL that answered (after any redirect).
     pub url: String,
     /// The headers CORS lets the page see, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
 }
 
 impl ApiResponse {
     /// The value of header `name` (any case).
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiResponse;
+    /// let answer = ApiResponse { status: 200, url: "/".into(), headers: vec![("etag".into(), "\"7\"".into())], body: vec![] };
+    /// assert_eq!(answer.header("ETag"), Some("\"7\""));
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The body as text (invalid UTF-8 replaced).
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiResponse;
+    /// let answer = ApiResponse { status: 200, url: "/".into(), headers: vec![], body: b"ok".to_vec() };
+    /// assert_eq!(answer.text(), "ok");
+    /// ```
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The body as JSON (`JSON.parse`), if it is.
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::ApiResponse;
+    /// # let answer: ApiResponse = todo!();
+    /// let count = answer.json().and_then(|list| list.items().map(<[_]>::len));
+    /// ```
     pub fn json(&self) -> Option<Json> {
         std::str::from_utf8(&self.body).ok().and_then(super::json::parse)
     }
@@ -109,8 +144,13 @@ fn network(e: JsValue) -> FetchError {
     FetchError::Network(js_message(&e))
 }
 
-/// Sends `out`; aborted after its timeout or when its caller's signal fires.
-async fn send(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchError> {
+/// Sends `out`; aborted after its timeout or when its caller's signal fires. Boxed: one copy of
+/// its state machine for its two callers.
+fn send(out: Outgoing<'_>) -> Pin<Box<dyn Future<Output = Result<gloo_net::http::Response, FetchError>> + '_>> {
+    Box::pin(send_now(out))
+}
+
+async fn send_now(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchError> {
     let window = web_sys::window().ok_or_else(|| FetchError::Network("no window".into()))?;
     let controller = AbortController::new().map_err(network)?;
     let init = RequestInit::new();

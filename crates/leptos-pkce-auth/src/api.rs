@@ -6,6 +6,7 @@ use web_sys::AbortSignal;
 
 use crate::auth::bearer::{Verdict, verdict};
 use crate::auth::browser::http::{self, ApiResponse, FetchError, Outgoing};
+use crate::auth::browser::journal::{self, detail};
 use crate::auth::browser::json;
 use crate::auth::client::AuthClient;
 use crate::auth::error::AuthError;
@@ -13,25 +14,38 @@ use crate::auth::json::Json;
 use crate::auth::record;
 use crate::auth::session::Access;
 
-/// What a request carries.
+/// What a request carries; its `Content-Type` follows from it.
+///
+/// ```
+/// # use leptos_pkce_auth::{Body, Json};
+/// let form = Body::Form(vec![("text".into(), "hello".into())]);
+/// let json = Body::Json(r#"{"text":"hello"}"#.into());
+/// ```
 #[derive(Clone, Debug)]
 pub enum Body {
+    /// Sent as `text/plain;charset=UTF-8`.
     Text(String),
     /// JSON text, sent as `application/json`.
     Json(String),
     /// Sent as `application/x-www-form-urlencoded`.
     Form(Vec<(String, String)>),
+    /// Sent as `application/octet-stream`.
     Bytes(Vec<u8>),
 }
 
 impl Body {
     /// A JSON body from a value.
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::{Body, Json};
+    /// let body = Body::json(&Json::Object(vec![("text".into(), Json::String("hello".into()))]));
+    /// ```
     pub fn json(value: &Json) -> Body {
         Body::Json(json::stringify(value))
     }
 
     /// Its `Content-Type`.
-    pub fn content_type(&self) -> &'static str {
+    pub(crate) fn content_type(&self) -> &'static str {
         match self {
             Body::Text(_) => "text/plain;charset=UTF-8",
             Body::Json(_) => "application/json",
@@ -41,7 +55,7 @@ impl Body {
     }
 
     /// What `fetch` sends: a string, or the bytes as a `Uint8Array`.
-    pub fn to_js(&self) -> JsValue {
+    pub(crate) fn to_js(&self) -> JsValue {
         match self {
             Body::Text(text) | Body::Json(text) => JsValue::from_str(text),
             Body::Form(pairs) => {
@@ -53,20 +67,32 @@ impl Body {
 }
 
 /// A request to an API: `url` is absolute, or a path of the main API (`api_base_url`).
+///
+/// ```
+/// # use leptos_pkce_auth::{ApiRequest, Body};
+/// let request = ApiRequest::post("/api/messages", Body::Text("hello".into()))
+///     .header("X-Request-Id", "42")
+///     .timeout(10_000);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ApiRequest {
-    pub method: &'static str,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Body>,
-    pub timeout_ms: u32,
-    pub signal: Option<AbortSignal>,
+    pub(crate) method: &'static str,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Body>,
+    pub(crate) timeout_ms: u32,
+    pub(crate) signal: Option<AbortSignal>,
     /// Whether to send the access token (only ever to the API that owns the URL).
-    pub authorized: bool,
+    pub(crate) authorized: bool,
 }
 
 impl ApiRequest {
-    /// An authorized request with no body, and the default timeout.
+    /// An authorized request with no body, and the default timeout (15 s).
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::new("PATCH", "https://api.example.com/items/7");
+    /// ```
     pub fn new(method: &'static str, url: impl Into<String>) -> ApiRequest {
         ApiRequest {
             method,
@@ -80,32 +106,88 @@ impl ApiRequest {
     }
 
     /// `GET url`.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::get("/api/private");
+    /// ```
     pub fn get(url: impl Into<String>) -> ApiRequest {
         ApiRequest::new("GET", url)
     }
 
     /// `POST url` with `body`.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::{ApiRequest, Body};
+    /// let request = ApiRequest::post("/api/messages", Body::Json(r#"{"text":"hi"}"#.into()));
+    /// ```
     pub fn post(url: impl Into<String>, body: Body) -> ApiRequest {
         ApiRequest { body: Some(body), ..ApiRequest::new("POST", url) }
     }
 
     /// `DELETE url`.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::delete("/api/messages/7");
+    /// ```
     pub fn delete(url: impl Into<String>) -> ApiRequest {
         ApiRequest::new("DELETE", url)
     }
 
     /// The same request, abandoned after `ms` milliseconds without an answer.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::get("/api/slow").timeout(2_000);
+    /// ```
     pub fn timeout(self, ms: u32) -> ApiRequest {
         ApiRequest { timeout_ms: ms, ..self }
     }
 
+    /// The same request with header `name: value` (`Authorization`, `DPoP` and `Content-Type` are
+    /// set by the client).
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::get("/api/messages").header("Accept", "application/json");
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> ApiRequest {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The same request, cancelled when `signal` fires (an `AbortController`'s).
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let controller = web_sys::AbortController::new().unwrap();
+    /// let request = ApiRequest::get("/api/messages").signal(controller.signal());
+    /// controller.abort();
+    /// ```
+    pub fn signal(self, signal: AbortSignal) -> ApiRequest {
+        ApiRequest { signal: Some(signal), ..self }
+    }
+
     /// The same request without the access token (a public endpoint).
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiRequest;
+    /// let request = ApiRequest::get("/api/public").public();
+    /// ```
     pub fn public(self) -> ApiRequest {
         ApiRequest { authorized: false, ..self }
     }
 }
 
-/// Why an API call did not give an answer to use.
+/// Why an API call did not give an answer to use; `Display` gives a sentence for people.
+///
+/// ```
+/// # use leptos_pkce_auth::ApiError;
+/// let error = ApiError::Server(503, "down".into());
+/// assert_eq!(error.status(), Some(503));
+/// assert_eq!(error.to_string(), "the API failed with HTTP 503: down");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
     /// Signing in is needed (session expired, never signed in), or a token could not be had.
@@ -124,6 +206,11 @@ pub enum ApiError {
 
 impl ApiError {
     /// The HTTP status behind the error, when there was an answer.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::ApiError;
+    /// assert_eq!(ApiError::Unauthorized.status(), Some(401));
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::NotPermitted(_) => Some(403),
@@ -208,8 +295,20 @@ fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
     }
 }
 
-/// Sends `request` and returns the API's answer (any status below 500 but 401 and 403).
-pub async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+/// Sends `request` and returns the API's answer (any status below 500 but 401 and 403); the call
+/// goes in this tab's journal of the flow.
+pub(crate) async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let result = fetch_unrecorded(client, request).await;
+    let outcome = match &result {
+        Ok(response) => detail("status", response.status.to_string()),
+        Err(error) => detail("error", error.to_string()),
+    };
+    let token = detail("token", if request.authorized { "the API's access token" } else { "none (public)" });
+    journal::record("api-call", vec![detail("method", request.method), detail("url", &request.url), token, outcome]);
+    result
+}
+
+async fn fetch_unrecorded(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let url = match (request.url.starts_with('/'), client.config.main_api()) {
         (true, Some(main)) => format!("{}{}", main.base_url.trim_end_matches('/'), request.url),
         _ => request.url.clone(),

@@ -11,6 +11,7 @@ use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::dpop_key::{self, DpopKey};
 use super::browser::http::HttpResponse;
+use super::browser::journal::{self, detail};
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::{http, json, location, now, random};
@@ -22,6 +23,7 @@ use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
 use super::dpop::{Proof, compact, nonce_of, provider_wants_nonce};
 use super::error::AuthError;
+use super::flow::{jwt_claims, members_text, query_pairs, redacted, response_fields};
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
 use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set, refuses_audience};
@@ -78,9 +80,20 @@ impl Shared {
     }
 }
 
-/// One signed-in (or not) browser client for the configured provider.
+/// One signed-in (or not) browser client for the configured provider; give it to
+/// [`AuthProvider`](crate::AuthProvider).
+///
+/// ```no_run
+/// # use leptos_pkce_auth::AuthClient;
+/// # async fn start() {
+/// match AuthClient::boot().await {
+///     Ok(client) => { /* <AuthProvider client>…</AuthProvider> */ }
+///     Err(error) => leptos::logging::error!("configuration error: {error}"),
+/// }
+/// # }
+/// ```
 pub struct AuthClient {
-    pub config: Config,
+    pub(crate) config: Config,
     endpoints: Endpoints,
     shared: Rc<Shared>,
     channel: Option<TabChannel>,
@@ -128,7 +141,15 @@ async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
 }
 
 impl AuthClient {
-    /// Loads the configuration and the provider's endpoints, and opens the tab channel.
+    /// Loads `/config.json` and the provider's endpoints (OpenID Connect discovery), and opens the
+    /// tab channel. A missing or invalid configuration is an [`AuthError::Config`].
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::AuthClient;
+    /// # async fn start() -> Result<(), leptos_pkce_auth::AuthError> {
+    /// let client = AuthClient::boot().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn boot() -> Result<Rc<AuthClient>, AuthError> {
         let config = load_config().await?;
         let endpoints = load_endpoints(&config.issuer).await?;
@@ -165,12 +186,12 @@ impl AuthClient {
     }
 
     /// Calls `listener` whenever another tab signs in, refreshes or signs out.
-    pub fn on_change(&self, listener: impl Fn(Option<TokenSet>) + 'static) {
+    pub(crate) fn on_change(&self, listener: impl Fn(Option<TokenSet>) + 'static) {
         self.shared.listener.replace(Some(Rc::new(listener)));
     }
 
     /// The current token set, if signed in.
-    pub fn tokens(&self) -> Option<TokenSet> {
+    pub(crate) fn tokens(&self) -> Option<TokenSet> {
         self.shared.tokens.borrow().clone()
     }
 
@@ -181,7 +202,7 @@ impl AuthClient {
     }
 
     /// Works out the signed-in state at page load: a callback, other tabs, storage or the provider.
-    pub async fn start(&self) -> Outcome {
+    pub(crate) async fn start(&self) -> Outcome {
         let here = format!("{}{}", location::origin(), location::pathname());
         let params = (here == self.config.redirect_uri).then(|| parse_callback(&location::search()));
         let outcome = match params {
@@ -242,8 +263,20 @@ impl AuthClient {
     ) -> Result<TokenSet, AuthError> {
         let params = params?;
         let issuer = &self.config.issuer;
-        let code =
-            check_callback(&params, transaction.as_ref(), issuer, self.endpoints.iss_parameter_supported, now())?;
+        let checked =
+            check_callback(&params, transaction.as_ref(), issuer, self.endpoints.iss_parameter_supported, now());
+        journal::record(
+            "callback",
+            match &checked {
+                Ok(code) => vec![
+                    detail("state", "matches this tab's sign-in"),
+                    detail("iss", params.iss.as_deref().unwrap_or("not sent")),
+                    detail("code", redacted(code)),
+                ],
+                Err(error) => vec![detail("error", error.to_string())],
+            },
+        );
+        let code = checked?;
         let transaction = transaction.ok_or(AuthError::StateMismatch)?;
         let body =
             authorization_code_body(&self.config.client_id, &code, &transaction.verifier, &self.config.redirect_uri);
@@ -252,9 +285,24 @@ impl AuthClient {
         let fresh_key = transaction.audience.is_none();
         let (response, keys) = join(self.token_request(&body, fresh_key), self.signing_keys(false)).await;
         let response = response?;
+        let fields = response_fields(&response.body, json::parse, json::stringify).unwrap_or_default();
+        let status = detail("status", response.status.to_string());
+        // Spent: the provider has seen it with the code.
+        let verifier = detail("code_verifier", transaction.verifier.clone());
+        journal::record("token", [status].into_iter().chain(fields).chain([verifier]).collect());
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
         self.check_signature(&tokens.id_token, keys).await?;
+        let signature = detail("signature", "verified with the provider's key");
+        journal::record(
+            "id-token",
+            [signature].into_iter().chain(members_text(&tokens.claims, json::stringify)).collect(),
+        );
+        let opaque = || vec![detail("format", "opaque: only the API can read it")];
+        journal::record(
+            "access-token",
+            jwt_claims(&tokens.access.token, json::parse, json::stringify).unwrap_or_else(opaque),
+        );
         Ok(tokens)
     }
 
@@ -350,6 +398,16 @@ impl AuthClient {
         let return_to = return_path(&self.config, &location::origin(), return_to);
         let request = begin_login(&self.config, &self.endpoints, &entropy, &return_to, now(), silent, api);
         storage::save_transaction(&request.transaction)?;
+        if api.is_none() && !silent {
+            journal::restart();
+        }
+        let length =
+            format!("{} characters, kept in this tab until the code exchange", request.transaction.verifier.len());
+        journal::record("verifier", vec![detail("length", length)]);
+        let params = query_pairs(&request.url);
+        journal::record("challenge", params.iter().filter(|(k, _)| k.starts_with("code_challenge")).cloned().collect());
+        let endpoint = request.url.split('?').next().unwrap_or_default();
+        journal::record("authorize", [detail("endpoint", endpoint)].into_iter().chain(params).collect());
         location::assign(&request.url);
         Ok(())
     }
@@ -398,7 +456,7 @@ impl AuthClient {
 
     /// RFC 9449 §4: a proof for a `htm` request to `url` (with `ath` when it carries
     /// `access_token`), when DPoP is on; `fresh_key` for a sign-in.
-    pub async fn proof(
+    pub(crate) async fn proof(
         &self,
         htm: &str,
         url: &str,
@@ -427,7 +485,7 @@ impl AuthClient {
 
     /// Keeps the nonce a server sent in `DPoP-Nonce` for the next proof to its origin (RFC 9449
     /// §8, §9); whether there was one.
-    pub fn remember_nonce(&self, url: &str, header: Option<&str>) -> bool {
+    pub(crate) fn remember_nonce(&self, url: &str, header: Option<&str>) -> bool {
         let (Some(origin), Some(nonce)) = (origin_prefix(url), nonce_of(header)) else {
             return false;
         };
@@ -470,7 +528,7 @@ impl AuthClient {
 
     /// An access token for `api` not within the margin of expiry, refreshing it (or getting a
     /// first one, for another API) when needed.
-    pub async fn access_token(&self, api: &Api) -> Result<Access, AuthError> {
+    pub(crate) async fn access_token(&self, api: &Api) -> Result<Access, AuthError> {
         let current = self.reread().ok_or(AuthError::NotSignedIn)?;
         let existing = current.access_for(api.token_key());
         if let Some(access) = existing
@@ -492,7 +550,7 @@ impl AuthClient {
 
     /// Back online or back in view: an expired (or nearly expired) sign-in token is renewed, once
     /// however many events arrive (each refresh re-reads the set under the lock).
-    pub async fn wake(&self) {
+    pub(crate) async fn wake(&self) {
         let Some(current) = self.reread() else {
             return;
         };
@@ -504,7 +562,7 @@ impl AuthClient {
     }
 
     /// Calls [`AuthClient::wake`] when the page comes back online or into view.
-    pub fn refresh_on_wake(self: &Rc<Self>) {
+    pub(crate) fn refresh_on_wake(self: &Rc<Self>) {
         let client = Rc::clone(self);
         wake::on_wake(move || {
             let client = Rc::clone(&client);
@@ -515,7 +573,7 @@ impl AuthClient {
     /// Replaces `stale` (`None`: there is none yet) with a fresh access token for `api` (`None`:
     /// the sign-in's own), unless a caller in this or another tab already did (one refresh at a
     /// time, whatever the API: a Web Lock, and the token set re-read inside it).
-    pub async fn refresh(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
+    pub(crate) async fn refresh(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
             let audience = api.and_then(Api::token_key);
@@ -543,6 +601,20 @@ impl AuthClient {
             {
                 result = Err(error);
             }
+            let api_name = detail("api", api.map_or("the sign-in's", |api| api.name.as_str()));
+            journal::record(
+                "refresh",
+                match &result {
+                    Ok(next) => {
+                        let rotated = next.refresh_token != current.refresh_token;
+                        vec![
+                            api_name,
+                            detail("refresh_token", if rotated { "rotated: the old one is spent" } else { "kept" }),
+                        ]
+                    }
+                    Err(error) => vec![api_name, detail("error", error.to_string())],
+                },
+            );
             match result {
                 Ok(next) => {
                     // No token for the API asked: the provider answered for another audience.
@@ -577,7 +649,7 @@ impl AuthClient {
     }
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
-    pub fn login(&self, return_to: &str) -> Result<(), AuthError> {
+    pub(crate) fn login(&self, return_to: &str) -> Result<(), AuthError> {
         self.redirect_to_provider(return_to, false, None)
     }
 
@@ -608,7 +680,7 @@ impl AuthClient {
     }
 
     /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
-    pub async fn logout(&self) {
+    pub(crate) async fn logout(&self) {
         let tokens = self.forget().await;
         let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
         if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {

@@ -1,0 +1,248 @@
+//! `AuthProvider` puts the client in context; `use_auth()` gives its state as a signal.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, ApiError, ApiRequest};
+use crate::auth::browser::http::ApiResponse;
+use crate::auth::browser::location;
+use crate::auth::client::{AuthClient, Outcome};
+use crate::auth::error::AuthError;
+use crate::auth::id_token::Claims;
+use crate::auth::session::TokenSet;
+
+/// The signed-in person, from the ID token.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::{AuthState, use_auth};
+/// # let auth = use_auth();
+/// if let AuthState::SignedIn(user) = auth.state.get() {
+///     let email = user.claims.get("email").and_then(|email| email.as_str());
+///     leptos::logging::log!("{} ({email:?})", user.name);
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct User {
+    /// What to call them: `name`, else `nickname`, `preferred_username`, `email`, `sub`.
+    pub name: String,
+    /// Every claim of the ID token, in order.
+    pub claims: Claims,
+    /// When the access token expires (seconds since the epoch), if the provider said.
+    pub expires_at: Option<u64>,
+}
+
+impl User {
+    fn from_tokens(tokens: &TokenSet) -> User {
+        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: tokens.access.expires_at }
+    }
+}
+
+/// Where sign-in stands.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::{AuthState, use_auth};
+/// let auth = use_auth();
+/// let greeting = move || match auth.state.get() {
+///     AuthState::Loading => "…".to_owned(),
+///     AuthState::SignedOut => "Welcome".to_owned(),
+///     AuthState::SignedIn(user) => format!("Hello, {}", user.name),
+///     AuthState::Error(error) => error.to_string(),
+/// };
+/// ```
+#[derive(Clone, Debug)]
+pub enum AuthState {
+    /// Starting up, finishing a sign-in, or on the way to the provider.
+    Loading,
+    /// Nobody is signed in.
+    SignedOut,
+    /// Someone is signed in.
+    SignedIn(User),
+    /// Signing in failed, or the session ended on an error (its code and message are in it).
+    Error(AuthError),
+}
+
+impl AuthState {
+    /// A short word for tools and tests: `loading`, `signed-out` or `signed-in`.
+    ///
+    /// ```
+    /// # use leptos_pkce_auth::AuthState;
+    /// assert_eq!(AuthState::SignedOut.status(), "signed-out");
+    /// ```
+    pub fn status(&self) -> &'static str {
+        match self {
+            AuthState::Loading => "loading",
+            AuthState::SignedIn(_) => "signed-in",
+            AuthState::SignedOut | AuthState::Error(_) => "signed-out",
+        }
+    }
+}
+
+/// The sign-in state and actions, from [`use_auth`].
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::use_auth;
+/// let auth = use_auth();
+/// view! {
+///     <button on:click=move |_| auth.sign_in()>"Sign in"</button>
+///     <button on:click=move |_| auth.sign_out()>"Sign out"</button>
+/// };
+/// ```
+#[derive(Clone, Copy)]
+pub struct Auth {
+    /// Where sign-in stands (tracked).
+    pub state: ReadSignal<AuthState>,
+    set_state: WriteSignal<AuthState>,
+    client: StoredValue<Rc<AuthClient>, LocalStorage>,
+}
+
+impl Auth {
+    /// Goes to the provider to sign in, coming back to this page.
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::use_auth;
+    /// use_auth().sign_in();
+    /// ```
+    pub fn sign_in(&self) {
+        self.sign_in_to(&location::path_query_fragment());
+    }
+
+    /// Goes to the provider to sign in, coming back to `return_to` (a path of this app; anything
+    /// else comes back to `/`).
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::use_auth;
+    /// use_auth().sign_in_to("/profile");
+    /// ```
+    pub fn sign_in_to(&self, return_to: &str) {
+        self.set_state.set(AuthState::Loading);
+        if let Err(error) = self.client.get_value().login(return_to) {
+            self.set_state.set(AuthState::Error(error));
+        }
+    }
+
+    /// Signs out here, in the other tabs and at the provider.
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::use_auth;
+    /// use_auth().sign_out();
+    /// ```
+    pub fn sign_out(&self) {
+        self.set_state.set(AuthState::Loading);
+        let client = self.client.get_value();
+        spawn_local(async move { client.logout().await });
+    }
+
+    /// Sends `request` to one of the configured APIs with a fresh access token for it (and a DPoP
+    /// proof when configured); a `401 invalid_token` gets one refresh and one retry. The token
+    /// only ever goes to the API that owns the URL.
+    ///
+    /// ```no_run
+    /// # use leptos::task::spawn_local;
+    /// # use leptos_pkce_auth::{ApiRequest, use_auth};
+    /// let auth = use_auth();
+    /// spawn_local(async move {
+    ///     match auth.fetch(&ApiRequest::get("/api/messages")).await {
+    ///         Ok(answer) => leptos::logging::log!("{}: {}", answer.status, answer.text()),
+    ///         Err(error) => leptos::logging::log!("{error}"),
+    ///     }
+    /// });
+    /// ```
+    pub fn fetch(&self, request: &ApiRequest) -> Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>>>> {
+        // Boxed: one copy of the request's state machine, whoever awaits it.
+        let (client, request) = (self.client.get_value(), request.clone());
+        Box::pin(async move { api::fetch(&client, &request).await })
+    }
+
+    /// The base URL of the configured API named `name` (under `apis` in `config.json`; `api` is
+    /// the main one).
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::{ApiRequest, use_auth};
+    /// let auth = use_auth();
+    /// if let Some(base_url) = auth.api_base_url("reports") {
+    ///     let request = ApiRequest::get(format!("{base_url}/api/reports"));
+    /// }
+    /// ```
+    pub fn api_base_url(&self, name: &str) -> Option<String> {
+        let client = self.client.get_value();
+        client.config.apis.iter().find(|api| api.name == name).map(|api| api.base_url.clone())
+    }
+
+    /// Shows an error that ended the session (e.g. a refused refresh token).
+    pub(crate) fn fail(&self, error: AuthError) {
+        self.set_state.set(AuthState::Error(error));
+    }
+}
+
+/// The sign-in state and actions; only call it below [`AuthProvider`].
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::use_auth;
+/// let auth = use_auth();
+/// let status = move || auth.state.with(|state| state.status());
+/// ```
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+fn state_of(tokens: Option<TokenSet>) -> AuthState {
+    tokens.as_ref().map_or(AuthState::SignedOut, |t| AuthState::SignedIn(User::from_tokens(t)))
+}
+
+/// Starts the client — finishes a sign-in on the callback route, takes the session from another
+/// tab, renews tokens — and provides [`use_auth`] to `children`. After a sign-in it goes back to
+/// where the person was: through `navigate` (your router's), else by rewriting the address bar.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos::task::spawn_local;
+/// # use leptos_pkce_auth::{AuthClient, AuthProvider};
+/// # #[component] fn Pages() -> impl IntoView {}
+/// // Below a mounted component (Leptos's tasks need its executor):
+/// let client = RwSignal::new_local(None);
+/// spawn_local(async move { client.set(AuthClient::boot().await.ok()) });
+/// let app = move || client.get().map(|client| view! { <AuthProvider client><Pages/></AuthProvider> });
+/// ```
+#[component]
+pub fn AuthProvider(
+    /// The client, from [`AuthClient::boot`].
+    client: Rc<AuthClient>,
+    /// Goes to a path of the app after a sign-in (replacing the callback URL in the history).
+    #[prop(optional)]
+    navigate: Option<Rc<dyn Fn(String)>>,
+    /// The app (or the part of it) that uses [`use_auth`].
+    children: Children,
+) -> impl IntoView {
+    let (state, set_state) = signal(AuthState::Loading);
+    provide_context(Auth { state, set_state, client: StoredValue::new_local(client.clone()) });
+    client.on_change(move |tokens| set_state.set(state_of(tokens)));
+    spawn_local(async move {
+        let go_to = match client.start().await {
+            Outcome::SignedIn { go_to } | Outcome::SignedOut { go_to } => {
+                set_state.set(state_of(client.tokens()));
+                go_to
+            }
+            Outcome::Redirecting => None,
+            Outcome::Failed(error) => {
+                set_state.set(AuthState::Error(error));
+                None
+            }
+        };
+        if let Some(path) = go_to {
+            match navigate {
+                Some(navigate) => navigate(path),
+                None => location::replace_url(&path),
+            }
+        }
+        client.refresh_on_wake();
+    });
+    children()
+}
