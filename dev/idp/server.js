@@ -67,7 +67,7 @@ const configuration = {
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   claims: {
     openid: ['sub', ROLES_CLAIM],
-    profile: ['name', 'nickname', 'updated_at'],
+    profile: ['name', 'nickname', 'picture', 'updated_at'],
     email: ['email', 'email_verified'],
   },
   // Auth0 puts the requested profile claims into the ID token even when an access token is issued.
@@ -80,6 +80,7 @@ const configuration = {
       sub: id,
       name: id.charAt(0).toUpperCase() + id.slice(1),
       nickname: id,
+      picture: `${ISSUER}avatars/${encodeURIComponent(id)}.svg`,
       email: `${id}@example.test`,
       email_verified: true,
       updated_at: 0,
@@ -151,6 +152,15 @@ const provider = new Provider(ISSUER, configuration);
 // refreshes (dev only).
 const hits = { authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {} };
 provider.use(async (ctx, next) => {
+  // Profile pictures, as Auth0 links one (Gravatar) from the `picture` claim: the initial on a disc.
+  const avatar = ctx.method === 'GET' && /^\/avatars\/([^/]+)\.svg$/.exec(ctx.path);
+  if (avatar) {
+    const initial = decodeURIComponent(avatar[1]).charAt(0).toUpperCase().replace(/[^A-Z0-9]/, '?');
+    ctx.type = 'image/svg+xml';
+    ctx.body = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="#3d6ae0"/>`
+      + `<text x="32" y="42" font-size="30" text-anchor="middle" fill="#fff" font-family="sans-serif">${initial}</text></svg>`;
+    return;
+  }
   if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
     ctx.body = hits;
     return;

@@ -19,7 +19,7 @@ pub fn Nav() -> impl IntoView {
             <button data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
         }
         .into_any(),
-        AuthState::Loading => view! { <span class="busy">"…"</span> }.into_any(),
+        AuthState::Loading => view! { <button disabled aria-busy="true">"Please wait…"</button> }.into_any(),
         _ => view! {
             <button data-testid="sign-in" on:click=move |_| auth.sign_in()>
                 "Sign in"
@@ -29,7 +29,7 @@ pub fn Nav() -> impl IntoView {
     };
     view! {
         <header>
-            <nav>
+            <nav aria-label="Pages">
                 <Link href="/">"Home"</Link>
                 <Link href="/profile">"Profile"</Link>
                 <Link href="/api">"API"</Link>

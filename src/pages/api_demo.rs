@@ -105,11 +105,12 @@ pub fn ApiDemo() -> impl IntoView {
             "write:messages; reports is a second API with its own audience and read:reports."
         </p>
         <TokenExpiry/>
-        <div class="calls">{buttons}</div>
+        // Busy while a call runs; never disabled: a call may be started again at any time.
+        <div class="calls" aria-busy=move || call.pending.get().then_some("true")>{buttons}</div>
         <label>
             "Message "
             <input data-testid="message-text" maxlength="280" value="Hello from leptos-pkce" node_ref=input/>
         </label>
-        <pre class="api-result" data-testid="api-result">{result}</pre>
+        <pre class="api-result" data-testid="api-result" aria-live="polite" aria-label="The latest call's answer">{result}</pre>
     }
 }

@@ -1,30 +1,46 @@
-//! `/profile` (protected): the ID token's claims.
+//! `/profile` (protected): the person's picture and name, what their access token allows, and the
+//! ID token's claims — times as local dates, lists (roles) as chips.
 
 use leptos::prelude::*;
-
 use leptos_pkce_auth::json::{self, Json};
-use leptos_pkce_auth::{AuthState, Protected, use_auth};
+use leptos_pkce_auth::{AuthState, Protected, User, use_auth};
 
 use crate::components::token_expiry::TokenExpiry;
 
 /// The claims that are times (RFC 7519 §2 NumericDate, OIDC Core §2 and §5.1).
 const TIME_CLAIMS: [&str; 5] = ["exp", "iat", "nbf", "auth_time", "updated_at"];
 
-/// A claim as shown: a time as a local date and time, a string as it is, anything else as its
-/// JSON text.
-fn claim_text(name: &str, value: &Json) -> String {
-    match value.as_f64().filter(|_| TIME_CLAIMS.contains(&name)) {
-        Some(seconds) => {
-            let date = js_sys::Date::new(&(seconds * 1000.0).into());
-            let style = [("dateStyle", "medium"), ("timeStyle", "medium")];
-            let options = Json::Object(style.map(|(k, v)| (k.to_owned(), Json::String(v.to_owned()))).to_vec());
-            date.to_locale_string("en-GB", &json::to_js(&options)).into()
-        }
-        None => value.as_str().map_or_else(|| json::stringify(value), str::to_owned),
+/// Words as chips (roles, scopes).
+fn chips(words: &[&str]) -> AnyView {
+    let chips = words.iter().map(|word| view! { <li class="chip">{(*word).to_owned()}</li> }).collect_view();
+    view! { <ul class="chips">{chips}</ul> }.into_any()
+}
+
+/// A claim as shown: a time as a local date and time, a list of words as chips, a string as it
+/// is, anything else as its JSON text.
+fn claim_view(name: &str, value: &Json) -> AnyView {
+    if let Some(seconds) = value.as_f64().filter(|_| TIME_CLAIMS.contains(&name)) {
+        let date = js_sys::Date::new(&(seconds * 1000.0).into());
+        let style = [("dateStyle", "medium"), ("timeStyle", "medium")];
+        let options = Json::Object(style.map(|(k, v)| (k.to_owned(), Json::String(v.to_owned()))).to_vec());
+        return String::from(date.to_locale_string("en-GB", &json::to_js(&options))).into_any();
+    }
+    let words: Option<Vec<&str>> = value.items().and_then(|items| items.iter().map(Json::as_str).collect());
+    match (words, value.as_str()) {
+        (Some(words), _) => chips(&words),
+        (None, Some(text)) => text.to_owned().into_any(),
+        (None, None) => json::stringify(value).into_any(),
     }
 }
 
-fn claims_list() -> impl IntoView {
+/// The ID token's `picture`, when it is a web address (OIDC Core §5.1).
+fn picture(user: &User) -> Option<impl IntoView + use<>> {
+    let url = user.claims.get("picture")?.as_str()?;
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    web.then(|| view! { <img class="avatar" src=url.to_owned() alt="" width="64" height="64" referrerpolicy="no-referrer"/> })
+}
+
+fn profile_view() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state.get() {
         AuthState::SignedIn(user) => {
@@ -36,13 +52,18 @@ fn claims_list() -> impl IntoView {
                 .map(|(name, value)| {
                     view! {
                         <dt>{name.clone()}</dt>
-                        <dd data-claim=name.clone()>{claim_text(name, value)}</dd>
+                        <dd data-claim=name.clone()>{claim_view(name, value)}</dd>
                     }
                 })
                 .collect_view();
+            let scopes: Vec<&str> = user.scopes.iter().map(String::as_str).collect();
+            let scopes = chips(&scopes);
             Some(view! {
-                <h1>{user.name}</h1>
+                <div class="person">{picture(&user)}<h1>{user.name.clone()}</h1></div>
                 <TokenExpiry/>
+                <h2>"What your access token allows"</h2>
+                <div data-testid="granted-scopes">{scopes}</div>
+                <h2>"Your ID token's claims"</h2>
                 <dl data-testid="profile-claims">{rows}</dl>
             })
         }
@@ -50,8 +71,8 @@ fn claims_list() -> impl IntoView {
     }
 }
 
-/// The signed-in person's claims, from the ID token.
+/// The signed-in person's profile, from the ID token.
 #[component]
 pub fn Profile() -> impl IntoView {
-    view! { <Protected>{claims_list()}</Protected> }
+    view! { <Protected>{profile_view()}</Protected> }
 }

@@ -42,6 +42,10 @@ pub fn policy(index_html: &str, config_json: &str) -> Result<String, String> {
     let issuer = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
     let mut connect = vec!["'self'".to_owned()];
     connect.extend(origin(&issuer));
+    // Profile pictures (the ID token's `picture`): on the web (Auth0 links Gravatar), or the provider's own.
+    let images = ["'self'".to_owned(), "https:".to_owned()]
+        .into_iter()
+        .chain(origin(&issuer).filter(|o| !o.starts_with("https:")));
     connect.extend(config["api_base_url"].as_str().and_then(origin));
     let apis = config["apis"].as_object().into_iter().flat_map(|apis| apis.values());
     connect.extend(apis.filter_map(|api| api["base_url"].as_str().and_then(origin)));
@@ -52,10 +56,11 @@ pub fn policy(index_html: &str, config_json: &str) -> Result<String, String> {
     let mut style = vec!["'self'".to_owned()];
     style.extend(inline_contents(index_html, "style").into_iter().map(hash_source));
     Ok(format!(
-        "default-src 'none'; script-src {}; style-src {}; img-src 'self'; connect-src {}; \
+        "default-src 'none'; script-src {}; style-src {}; img-src {}; connect-src {}; \
          base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'",
         script.join(" "),
         style.join(" "),
+        images.collect::<Vec<_>>().join(" "),
         connect.join(" ")
     ))
 }
@@ -117,6 +122,9 @@ mod tests {
         let connect = "connect-src 'self' https://tenant.eu.auth0.com https://api.example.com \
                        https://reports.example.com:8443;";
         assert!(policy.contains(connect), "{policy}");
+        assert!(policy.contains("; img-src 'self' https:; "), "pictures from the web, over https only: {policy}");
+        let dev = super::policy(HTML, r#"{"domain": "http://127.0.0.1:4000"}"#).unwrap();
+        assert!(dev.contains("; img-src 'self' https: http://127.0.0.1:4000; "), "a loopback provider's own: {dev}");
         for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(policy.contains(directive), "{directive}");
         }

@@ -18,7 +18,7 @@ pub fn command(program: &str, args: &[&str]) -> Command {
 /// Flags of the shipped build: no panic messages, locations or `Debug` formatting in the binary,
 /// and Leptos components type-erased (fewer monomorphised views).
 const SHIPPED_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components -Cpanic=immediate-abort \
-     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none -Zshare-generics=y";
+     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none";
 
 /// A command that builds the shipped WebAssembly: the pinned nightly, the standard library rebuilt
 /// with the size flags, in a target folder of its own (the stable checks keep theirs).

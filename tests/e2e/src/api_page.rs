@@ -49,6 +49,11 @@ pub fn click_script(label: &str) -> String {
 /// Calls an endpoint from the page and returns the outcome it shows: `[status ]label: …`.
 pub async fn call(b: &Browser, label: &str) -> Result<String, String> {
     b.script(&format!("{} return true;", click_script(label))).await?;
+    outcome_of(b, label).await
+}
+
+/// Waits for the outcome of the `label` call already started: `[status ]label: …`.
+pub async fn outcome_of(b: &Browser, label: &str) -> Result<String, String> {
     wait_for(&format!("the {label} call's outcome"), || async {
         let text = b.text("api-result").await?.unwrap_or_default();
         let rest = text.split_once(' ').filter(|(status, _)| status.parse::<u16>().is_ok()).map_or(&*text, |(_, r)| r);

@@ -143,9 +143,17 @@ async fn a_call_without_an_answer_times_out_and_the_next_one_works(f: &Fixture, 
     open_api_page(f, b, json!({})).await?;
     call_ok(b, "private").await?;
     f.stall_next_requests(1);
-    let outcome = call(b, "private").await;
+    b.script(&format!("{} return true;", click_script("private"))).await?;
+    // While it waits, the calls show as busy; once it is over, they no longer do.
+    let busy = "return document.querySelector('.calls').getAttribute('aria-busy');";
+    let busy_while_waiting = wait_for("the calls to show as busy", || async {
+        if b.script(busy).await? == "true" { Ok(Some(true)) } else { Err("not busy".to_owned()) }
+    })
+    .await;
+    let outcome = outcome_of(b, "private").await;
     f.release_stalled();
     let outcome = outcome?;
+    ensure(busy_while_waiting? && b.script(busy).await?.is_null(), "aria-busy while the call ran, and only then")?;
     ensure(outcome == "private: no answer within 10 s", format!("a hung API: {outcome}"))?;
     b.wait_text("auth-status", "signed-in").await?;
     call_ok(b, "private").await

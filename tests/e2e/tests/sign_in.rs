@@ -49,7 +49,31 @@ async fn the_profile_shows_the_id_token_claims(_f: &Fixture, b: &Browser) -> Out
     b.wait_css_text("[data-claim=sub]", "grace").await?;
     b.wait_css_text("[data-claim=email]", "grace@example.test").await?;
     b.wait_css_text("[data-claim=name]", "Grace").await?;
-    b.wait_css_text(r#"[data-claim="https://leptos-pkce.test/roles"]"#, r#"["reader"]"#).await?;
+    // Roles and granted scopes as chips, the picture from the ID token, a countdown that runs.
+    b.wait_css_text(r#"[data-claim="https://leptos-pkce.test/roles"] .chip"#, "reader").await?;
+    let scopes = b
+        .script("return [...document.querySelectorAll('[data-testid=granted-scopes] .chip')].map(c => c.textContent);")
+        .await?;
+    ensure(
+        scopes.as_array().is_some_and(|s| s.iter().any(|c| c == "read:messages")),
+        format!("granted scopes: {scopes}"),
+    )?;
+    let probe = "const img = document.querySelector('img.avatar'); \
+                 return img && img.complete && img.naturalWidth > 0 ? [img.currentSrc, img.alt] : null;";
+    let picture = e2e::browser::wait_for("the picture to load", || async {
+        let picture = b.script(probe).await?;
+        if picture.is_null() { Err("not loaded".to_owned()) } else { Ok(Some(picture)) }
+    })
+    .await?;
+    let shown = picture[0].as_str().is_some_and(|src| src.starts_with(&format!("{IDP}/avatars/grace")));
+    ensure(shown && picture[1] == "", format!("the picture: {picture}"))?;
+    let first = b.text("token-countdown").await?.unwrap_or_default();
+    ensure(first.starts_with("in ") && first.ends_with(" s"), format!("the countdown reads {first:?}"))?;
+    e2e::browser::wait_for("the countdown to move", || async {
+        let now = b.text("token-countdown").await?.unwrap_or_default();
+        if now != first && now.starts_with("in ") { Ok(Some(())) } else { Err(format!("still {now:?}")) }
+    })
+    .await?;
     // Times read as dates, not epoch seconds.
     let year = b.script("return String(new Date().getFullYear());").await?;
     for claim in ["exp", "iat"] {
@@ -81,21 +105,51 @@ async fn a_second_tab_gets_the_session_from_the_first(f: &Fixture, b: &Browser) 
 }
 
 /// How far the page reaches past the viewport's right edge, and the narrowest claim value, in px.
+/// Sideways overflow, the narrowest claim value, the widest line of `main`, and whether each
+/// claim value sits beside its name (as on a desktop) rather than under it (as on a phone).
 const FIT_PROBE: &str = "const over = document.documentElement.scrollWidth - window.innerWidth; \
-    const widths = [...document.querySelectorAll('dd')].map(d => d.getBoundingClientRect().width); \
-    return [over, widths.length ? Math.min(...widths) : 9999];";
+    const dds = [...document.querySelectorAll('dd')]; \
+    const widths = dds.map(d => d.getBoundingClientRect().width); \
+    const main = document.querySelector('main'); const pad = getComputedStyle(main); \
+    const beside = dds.every(d => d.getBoundingClientRect().left > d.previousElementSibling.getBoundingClientRect().right); \
+    return [over, widths.length ? Math.min(...widths) : 9999, main.getBoundingClientRect().width - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight), \
+            dds.length > 0 && beside];";
 
-async fn on_a_phone_every_page_fits_and_claims_keep_their_words(f: &Fixture, b: &Browser) -> Outcome {
+/// Every control with an accessible name: its `aria-label`, its label's text or its own text.
+const UNNAMED_PROBE: &str = "return [...document.querySelectorAll('button, a, input, select, textarea, img')] \
+    .filter(e => e.tagName === 'IMG' ? !e.hasAttribute('alt') : \
+        !((e.getAttribute('aria-label') || '').trim() || [...(e.labels || [])].some(l => l.textContent.trim()) \
+          || e.textContent.trim())) \
+    .map(e => e.outerHTML.slice(0, 80));";
+
+/// At 390 px (a phone) and 1280 px (a desktop): no page scrolls sideways, no claim value is
+/// squeezed, every control has a name; on the desktop the text column stays readable (≤ 48rem)
+/// and claims sit beside their names, on the phone under them.
+async fn every_page_fits_a_phone_and_a_desktop_and_names_its_controls(f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
-    let phone = serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true});
-    b.cdp(f.driver_url(), "Emulation.setDeviceMetricsOverride", phone).await?;
-    for path in ["/", "/profile", "/api"] {
-        b.goto(path).await?;
-        b.wait_text("auth-status", "signed-in").await?;
-        let fit = b.script(FIT_PROBE).await?;
-        let (over, narrowest) = (fit[0].as_f64().unwrap_or(f64::NAN), fit[1].as_f64().unwrap_or(f64::NAN));
-        ensure(over <= 0.0, format!("{path} scrolls sideways by {over} px at 390 px"))?;
-        ensure(narrowest >= 200.0, format!("{path}: a claim value is squeezed to {narrowest} px"))?;
+    for (width, mobile) in [(390, true), (1280, false)] {
+        let screen = serde_json::json!({"width": width, "height": 844, "deviceScaleFactor": if mobile { 3 } else { 1 }, "mobile": mobile});
+        b.cdp(f.driver_url(), "Emulation.setDeviceMetricsOverride", screen).await?;
+        for path in ["/", "/profile", "/api", "/flow"] {
+            b.goto(path).await?;
+            b.wait_text("auth-status", "signed-in").await?;
+            let fit = b.script(FIT_PROBE).await?;
+            let number = |i: usize| fit[i].as_f64().unwrap_or(f64::NAN);
+            let (over, narrowest, column) = (number(0), number(1), number(2));
+            ensure(over <= 0.0, format!("{path} scrolls sideways by {over} px at {width} px"))?;
+            ensure(narrowest >= 200.0, format!("{path}: a claim value is squeezed to {narrowest} px at {width} px"))?;
+            let unnamed = b.script(UNNAMED_PROBE).await?;
+            ensure(
+                unnamed.as_array().is_some_and(Vec::is_empty),
+                format!("{path}: controls without a name: {unnamed}"),
+            )?;
+            if path == "/profile" {
+                ensure(fit[3] == !mobile, format!("claims beside their names at {width} px: {}", fit[3]))?;
+            }
+            if !mobile {
+                ensure(column <= 768.0, format!("{path}: lines {column} px wide at {width} px"))?;
+            }
+        }
     }
     Ok(())
 }
@@ -218,6 +272,10 @@ async fn a_first_visit_makes_no_redirect(_f: &Fixture, b: &Browser) -> Outcome {
 async fn refused_then_try_again(f: &Fixture, b: &Browser, code: &str, before: u64, has_session: bool) -> Outcome {
     let error = b.wait_present("auth-error").await?;
     ensure(error.starts_with(&format!("{code}:")), format!("auth-error says {error:?}"))?;
+    // A plain sentence leads; the code is beside it, not in it.
+    let summary = b.text("auth-error-summary").await?.unwrap_or_default();
+    let plain = summary.ends_with('.') && summary.chars().next().is_some_and(char::is_uppercase);
+    ensure(plain && !summary.contains('_') && summary.len() > 20, format!("the error's sentence is {summary:?}"))?;
     b.wait_text("auth-status", "signed-out").await?;
     ensure(code_exchanges(f).await? == before, "a refused callback reached the token endpoint")?;
     nothing_stored(b).await?;
@@ -534,7 +592,7 @@ e2e::suite!(
     a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
-    on_a_phone_every_page_fits_and_claims_keep_their_words,
+    every_page_fits_a_phone_and_a_desktop_and_names_its_controls,
     the_pages_follow_a_dark_colour_scheme_with_readable_text,
     sign_out_revokes_the_refresh_token_before_leaving,
     a_protected_route_sends_to_sign_in_and_back,

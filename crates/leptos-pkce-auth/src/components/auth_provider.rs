@@ -34,11 +34,15 @@ pub struct User {
     pub claims: Claims,
     /// When the access token expires (seconds since the epoch), if the provider said.
     pub expires_at: Option<u64>,
+    /// What the access token allows: the scopes it was granted (RFC 6749 §3.3), e.g. `read:messages`.
+    pub scopes: Vec<String>,
 }
 
 impl User {
     fn from_tokens(tokens: &TokenSet) -> User {
-        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: tokens.access.expires_at }
+        let access = &tokens.access;
+        let scopes = access.scope.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: access.expires_at, scopes }
     }
 }
 
