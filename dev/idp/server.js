@@ -14,6 +14,8 @@ const HOST = '127.0.0.1';
 const PORT = seconds('IDP_PORT', 4000);
 // Auth0 issuers end with a slash; oidc-provider uses the string verbatim.
 const ISSUER = `http://${HOST}:${PORT}/`;
+// When the profiles were last changed (OIDC Core §5.1 `updated_at`): when the provider started.
+const STARTED_AT = Math.floor(Date.now() / 1000);
 const CLIENT_ID = env('IDP_CLIENT_ID', 'leptos-pkce-dev');
 const AUDIENCE = env('API_AUDIENCE', 'https://api.leptos-pkce.test');
 const REPORTS_AUDIENCE = env('REPORTS_AUDIENCE', 'https://reports.leptos-pkce.test');
@@ -83,7 +85,7 @@ const configuration = {
       picture: `${ISSUER}avatars/${encodeURIComponent(id)}.svg`,
       email: `${id}@example.test`,
       email_verified: true,
-      updated_at: 0,
+      updated_at: STARTED_AT,
       [ROLES_CLAIM]: rolesOf(id),
     }),
   }),

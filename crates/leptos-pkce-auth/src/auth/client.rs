@@ -293,11 +293,11 @@ impl AuthClient {
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
         self.check_signature(&tokens.id_token, keys).await?;
-        let signature = detail("signature", "verified with the provider's key");
-        journal::record(
-            "id-token",
-            [signature].into_iter().chain(members_text(&tokens.claims, json::stringify)).collect(),
-        );
+        let checks = [
+            detail("signature", "verified with the provider's key"),
+            detail("checks", "iss, aud, exp and iat hold; nonce matches this tab's sign-in"),
+        ];
+        journal::record("id-token", checks.into_iter().chain(members_text(&tokens.claims, json::stringify)).collect());
         let opaque = || vec![detail("format", "opaque: only the API can read it")];
         journal::record(
             "access-token",

@@ -214,6 +214,12 @@ fn state_of(tokens: Option<TokenSet>) -> AuthState {
 /// let client = RwSignal::new_local(None);
 /// spawn_local(async move { client.set(AuthClient::boot().await.ok()) });
 /// let app = move || client.get().map(|client| view! { <AuthProvider client><Pages/></AuthProvider> });
+///
+/// // With a router: the way back after a sign-in goes through it.
+/// # let my_router_navigate = |_: &str| ();
+/// # let client: std::rc::Rc<AuthClient> = todo!();
+/// let navigate: std::rc::Rc<dyn Fn(String)> = std::rc::Rc::new(move |path: String| my_router_navigate(&path));
+/// view! { <AuthProvider client navigate><Pages/></AuthProvider> };
 /// ```
 #[component]
 pub fn AuthProvider(
