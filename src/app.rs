@@ -15,6 +15,19 @@ use crate::pages::{
 };
 use crate::router::{provide_router, use_router};
 
+/// `/flow`, fetched only when opened, like `/api`.
+#[cfg_attr(split, lazy)]
+async fn flow_page() -> AnyView {
+    Flow().into_any()
+}
+
+/// `/api`, fetched only when opened (in the shipped build its code is a WebAssembly module of
+/// its own, split off by `cargo xtask build`).
+#[cfg_attr(split, lazy)]
+async fn api_page() -> AnyView {
+    ApiDemo().into_any()
+}
+
 /// The page for the current path.
 fn page() -> impl IntoView {
     let router = use_router();
@@ -22,8 +35,8 @@ fn page() -> impl IntoView {
         "/" => Home().into_any(),
         "/callback" => Callback().into_any(),
         "/profile" => Profile().into_any(),
-        "/api" => ApiDemo().into_any(),
-        "/flow" => Flow().into_any(),
+        "/api" => Suspend::new(api_page()).into_any(),
+        "/flow" => Suspend::new(flow_page()).into_any(),
         _ => NotFound().into_any(),
     }
 }

@@ -11,7 +11,7 @@ use crate::install::run;
 use crate::run::command;
 
 /// The `integrity` value of a file's bytes (W3C SRI, sha384).
-fn integrity(bytes: &[u8]) -> String {
+pub fn integrity(bytes: &[u8]) -> String {
     format!("sha384-{}", STANDARD.encode(Sha384::digest(bytes)))
 }
 

@@ -11,6 +11,7 @@ mod install;
 mod layout;
 mod run;
 mod size;
+mod split;
 
 use std::process::ExitCode;
 

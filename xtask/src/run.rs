@@ -4,7 +4,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 use crate::install::{CHROMEDRIVER, NIGHTLY, WASM_TARGET, root, run};
-use crate::{csp, docs, glue, size};
+use crate::{csp, docs, glue, size, split};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
 pub fn command(program: &str, args: &[&str]) -> Command {
@@ -16,9 +16,10 @@ pub fn command(program: &str, args: &[&str]) -> Command {
 }
 
 /// Flags of the shipped build: no panic messages, locations or `Debug` formatting in the binary,
-/// and Leptos components type-erased (fewer monomorphised views).
+/// Leptos components type-erased (fewer monomorphised views), and the lazy pages made split
+/// points, with the relocations the split needs (see `split.rs`).
 const SHIPPED_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components -Cpanic=immediate-abort \
-     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none";
+     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none --cfg split -Clink-args=--emit-relocs";
 
 /// A command that builds the shipped WebAssembly: the pinned nightly, the standard library rebuilt
 /// with the size flags, in a target folder of its own (the stable checks keep theirs).
@@ -42,7 +43,9 @@ pub fn build_release() -> Result<(), String> {
     run(&mut shipped("trunk", &["build", "--release"]))?;
     let dist = root().join("dist");
     let read = |name: &str| std::fs::read_to_string(dist.join(name)).map_err(|e| format!("dist/{name}: {e}"));
-    let index = glue::minify(&dist, &read("index.html")?)?;
+    let (index, modules) = split::split_pages(&dist, &read("index.html")?)?;
+    eprintln!("xtask: split off {modules:?}");
+    let index = glue::minify(&dist, &index)?;
     let policy = csp::policy(&index, &read("config.json")?)?;
     let write =
         |name: &str, text: String| std::fs::write(dist.join(name), text).map_err(|e| format!("dist/{name}: {e}"));

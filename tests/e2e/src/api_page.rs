@@ -48,6 +48,8 @@ pub fn click_script(label: &str) -> String {
 
 /// Calls an endpoint from the page and returns the outcome it shows: `[status ]label: …`.
 pub async fn call(b: &Browser, label: &str) -> Result<String, String> {
+    // The page's own module may still be loading (after a reload on `/api`).
+    b.wait_present("call-api").await?;
     b.script(&format!("{} return true;", click_script(label))).await?;
     outcome_of(b, label).await
 }
