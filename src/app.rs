@@ -28,6 +28,12 @@ async fn api_page() -> AnyView {
     ApiDemo().into_any()
 }
 
+/// A page whose code may still have to be fetched: "Loading the page…" until it is there (the
+/// stylesheet hides the line once the page follows it: no signal, no effect).
+fn lazy_page(page: impl Future<Output = AnyView> + Send + 'static) -> AnyView {
+    view! { <p class="busy loading">"Loading the page…"</p> {Suspend::new(page)} }.into_any()
+}
+
 /// The page for the current path.
 fn page() -> impl IntoView {
     let router = use_router();
@@ -35,8 +41,8 @@ fn page() -> impl IntoView {
         "/" => Home().into_any(),
         "/callback" => Callback().into_any(),
         "/profile" => Profile().into_any(),
-        "/api" => Suspend::new(api_page()).into_any(),
-        "/flow" => Suspend::new(flow_page()).into_any(),
+        "/api" => lazy_page(api_page()),
+        "/flow" => lazy_page(flow_page()),
         _ => NotFound().into_any(),
     }
 }

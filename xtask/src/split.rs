@@ -5,9 +5,12 @@
 //! Cargo linked for it (with `--emit-relocs`) is then split here (`wasm_split_cli_support`, as
 //! `cargo leptos --split` does), bound by wasm-bindgen and optimised by wasm-opt like Trunk's, and
 //! written over Trunk's files; each page's module sits beside them, with the loader
-//! `__wasm_split.js` that fetches it when the page is first opened.
+//! `__wasm_split-<hash>.js` that fetches it when the page is first opened. Like Trunk's, their
+//! names carry a hash of their content, so that a static host may cache them for good.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::glue::integrity;
 use crate::install::{WASM_TARGET, root, run};
@@ -16,12 +19,32 @@ use crate::run::command;
 /// The loader of the split modules, imported by the main module's JS glue.
 const LOADER: &str = "__wasm_split.js";
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+/// `name` with a hash of `bytes` before its extension: `split_api.wasm` → `split_api-1a2b….wasm`.
+fn hashed(name: &str, bytes: &[u8]) -> String {
+    let hash: String = Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    match name.rsplit_once('.') {
+        Some((stem, extension)) => format!("{stem}-{hash}.{extension}"),
+        None => format!("{name}-{hash}"),
+    }
 }
 
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::copy(from, to).map(drop).map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
+/// `text` (the file `what`) with `{how}"./{from}"` made `{how}"./{to}"`: the loader's
+/// `URL("./…")` of a module, the glue's `from "./…"` of the loader (not the wasm imports' own
+/// module name, which the glue also spells `"./__wasm_split.js"`).
+fn renamed(text: &str, how: &str, from: &str, to: &str, what: &str) -> Result<String, String> {
+    let reference = format!("{how}\"./{from}\"");
+    if !text.contains(&reference) {
+        return Err(format!("{what} has no {reference}"));
+    }
+    Ok(text.replace(&reference, &format!("{how}\"./{to}\"")))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The one file of `dist` whose name ends with `suffix` (Trunk's hashed names).
@@ -90,27 +113,50 @@ pub fn split_pages(dist: &Path, index: &str) -> Result<(String, Vec<String>), St
             &main_path,
         ],
     ))?;
-    let mut index = index.to_owned();
     let params = wasm_opt_params()?;
-    for (name, fresh) in [(&wasm, None), (&js, Some(bindgen.join(&js)))] {
+    // Each page's module under a hashed name, and the loader that names them.
+    let mut loader = String::from_utf8_lossy(&read(&work.join(LOADER))?).into_owned();
+    let mut modules = Vec::new();
+    for module in &split.split_modules {
+        let name = module.file_name().ok_or("a split module without a name")?.to_string_lossy().into_owned();
+        let optimised = work.join(format!("{name}.opt"));
+        optimise(module, &optimised, &params)?;
+        let bytes = read(&optimised)?;
+        let final_name = hashed(&name, &bytes);
+        write(&dist.join(&final_name), &bytes)?;
+        loader = renamed(&loader, "URL(", &name, &final_name, LOADER)?;
+        modules.push(final_name);
+    }
+    let loader_name = hashed(LOADER, loader.as_bytes());
+    write(&dist.join(&loader_name), loader.as_bytes())?;
+    let glue = renamed(&String::from_utf8_lossy(&read(&bindgen.join(&js))?), "from ", LOADER, &loader_name, &js)?;
+    // The main module and its glue over Trunk's, their integrity hashes in the page updated.
+    let mut index = index.to_owned();
+    for name in [&wasm, &js] {
         let before = integrity(&read(&dist.join(name))?);
-        match fresh {
-            Some(glue) => copy(&glue, &dist.join(name))?,
-            None => optimise(&bindgen.join(name), &dist.join(name), &params)?,
+        if name == &js {
+            write(&dist.join(name), glue.as_bytes())?;
+        } else {
+            optimise(&bindgen.join(name), &dist.join(name), &params)?;
         }
         index = index.replace(&before, &integrity(&read(&dist.join(name))?));
     }
-    copy(&work.join(LOADER), &dist.join(LOADER))?;
     // The glue imports the loader: fetch it beside the glue, not after it.
     let glue_preload = format!("href=/{js} ");
     let at =
         index.find(&glue_preload).and_then(|at| index[..at].rfind("<link")).ok_or("no modulepreload of the glue")?;
-    index.insert_str(at, &format!("<link crossorigin href=/{LOADER} rel=modulepreload>"));
-    let mut modules = Vec::new();
-    for module in &split.split_modules {
-        let name: PathBuf = module.file_name().ok_or("a split module without a name")?.into();
-        optimise(module, &dist.join(&name), &params)?;
-        modules.push(name.display().to_string());
-    }
+    index.insert_str(at, &format!("<link crossorigin href=/{loader_name} rel=modulepreload>"));
     Ok((index, modules))
+}
+
+#[test]
+fn a_hashed_name_keeps_its_stem_and_extension_and_follows_the_content() {
+    let name = hashed("split_api_page_7.wasm", b"one");
+    assert!(
+        name.starts_with("split_api_page_7-")
+            && name.ends_with(".wasm")
+            && name.len() == "split_api_page_7-.wasm".len() + 16
+    );
+    assert_ne!(name, hashed("split_api_page_7.wasm", b"two"));
+    assert_eq!(hashed("__wasm_split.js", b"x"), hashed("__wasm_split.js", b"x"));
 }

@@ -603,6 +603,10 @@ async fn the_sign_in_path_downloads_no_page_it_does_not_show(_f: &Fixture, b: &B
     ensure(fetched.is_empty(), format!("the sign-in path fetched {fetched:?}"))?;
     b.click_link("/api").await?;
     b.wait_present("call-api").await?;
+    let loading = b
+        .script("const p = document.querySelector('.loading'); return p ? getComputedStyle(p).display : 'gone';")
+        .await?;
+    ensure(loading == "none", format!("\"Loading the page…\" once the page is there: display {loading}"))?;
     let fetched = split_modules_fetched(b).await?;
     let api = fetched.iter().any(|n| n.contains("/split_api_page_"));
     ensure(api && !fetched.iter().any(|n| n.contains("/split_flow_page_")), format!("/api fetched {fetched:?}"))
