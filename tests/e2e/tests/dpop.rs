@@ -85,6 +85,10 @@ async fn dpop_binds_the_tokens_and_a_copied_token_is_refused(f: &Fixture, b: &Br
     let jkt = jwt_claims(&token)?["cnf"]["jkt"].clone();
     ensure(jkt.as_str().is_some_and(|j| j.len() == 43), format!("the access token is not bound: cnf.jkt {jkt}"))?;
     ensure(stored_key(b).await? == "extractable=false P-256", "the key is a non-extractable P-256 key")?;
+    // DPoP's code is a module of its own, fetched because the configuration turns DPoP on (the
+    // sign-in suite checks that it is not fetched otherwise).
+    let modules = b.script("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/split_dpop_')).length;").await?;
+    ensure(modules.as_u64() == Some(1), format!("DPoP's module fetched {modules} times"))?;
     let seen = f.last_authorized_request().ok_or("the API saw no authorized request")?;
     ensure(seen.authorization == format!("DPoP {token}"), "the app sends its token with the DPoP scheme")?;
     let proof = seen.dpop.clone().ok_or("the app sent no proof")?;

@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
-use super::browser::dpop_key::{self, DpopKey};
+use super::browser::dpop_key::{self, Done, DpopKey, Op, ProofRequest};
 use super::browser::http::HttpResponse;
 use super::browser::journal::{self, detail};
 use super::browser::lock::{sleep, with_lock};
@@ -21,7 +21,7 @@ use super::callback::{
 };
 use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
-use super::dpop::{Proof, compact, nonce_of, provider_wants_nonce};
+use super::dpop::{nonce_of, provider_wants_nonce};
 use super::error::AuthError;
 use super::flow::{jwt_claims, members_text, query_pairs, redacted, response_fields};
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
@@ -152,6 +152,11 @@ impl AuthClient {
     /// ```
     pub async fn boot() -> Result<Rc<AuthClient>, AuthError> {
         let config = load_config().await?;
+        // DPoP's module (a split-off part of the shipped build) is fetched while discovery runs.
+        #[cfg(split)]
+        if config.dpop {
+            wasm_bindgen_futures::spawn_local(dpop_key::__preload_dpop());
+        }
         let endpoints = load_endpoints(&config.issuer).await?;
         let shared = Rc::new(Shared::default());
         let channel = Self::open_channel(&shared);
@@ -421,35 +426,16 @@ impl AuthClient {
         self.post(&TabMessage::SignedOut);
         if self.config.dpop {
             self.shared.dpop_key.take();
-            let _ = dpop_key::delete().await;
+            let _ = dpop_key::dpop(Op::Delete).await;
         }
         tokens
-    }
-
-    /// The DPoP key: a new one for a sign-in (`fresh`), else the one in use or stored. A stored
-    /// key that is gone (site data cleared) makes the tokens bound to it useless: sign in again.
-    async fn dpop_key(&self, fresh: bool) -> Result<DpopKey, AuthError> {
-        let in_use = self.shared.dpop_key.borrow().clone().filter(|_| !fresh);
-        let key = match in_use {
-            Some(key) => key,
-            None if fresh => dpop_key::create().await?,
-            None => match dpop_key::load().await? {
-                Some(key) => key,
-                None => {
-                    self.forget().await;
-                    return Err(AuthError::SessionExpired);
-                }
-            },
-        };
-        self.shared.dpop_key.replace(Some(key.clone()));
-        Ok(key)
     }
 
     /// Stores the key a sign-in's tokens were just bound to.
     async fn keep_dpop_key(&self) -> Result<(), AuthError> {
         let key = self.shared.dpop_key.borrow().clone();
         match key {
-            Some(key) if self.config.dpop => key.save().await,
+            Some(key) if self.config.dpop => dpop_key::dpop(Op::Save(key)).await.map(drop),
             _ => Ok(()),
         }
     }
@@ -466,16 +452,31 @@ impl AuthClient {
         if !self.config.dpop {
             return Ok(None);
         }
-        let key = self.dpop_key(fresh_key).await?;
+        // The key: a new one for a sign-in (`fresh_key`), else the one in use, else the stored one.
+        let key = self.shared.dpop_key.borrow().clone().filter(|_| !fresh_key);
         let mut jti = [0u8; 16];
         random::fill(&mut jti)?;
-        let jti = random_string(&jti);
-        let nonce = self.nonce_for(url);
         // Dated by the provider's clock once known: a device minutes off still makes fresh proofs.
         let iat = self.shared.tokens.borrow().as_ref().map_or(now(), |tokens| tokens.provider_now(now()));
-        let proof = Proof { htm, url, iat, jti: &jti, nonce: nonce.as_deref(), access_token };
-        let input = proof.signing_input(&key.public, json::stringify);
-        Ok(Some(compact(&input, &key.sign(&input).await?)))
+        let request = ProofRequest {
+            htm: htm.to_owned(),
+            url: url.to_owned(),
+            iat,
+            jti: random_string(&jti),
+            nonce: self.nonce_for(url),
+            access_token: access_token.map(str::to_owned),
+        };
+        match dpop_key::dpop(Op::Prove { key, fresh: fresh_key, request }).await? {
+            Done::Proof(Some((key, proof))) => {
+                self.shared.dpop_key.replace(Some(key));
+                Ok(Some(proof))
+            }
+            // The stored key is gone (site data cleared): the tokens bound to it are useless.
+            Done::Proof(None) | Done::Nothing => {
+                self.forget().await;
+                Err(AuthError::SessionExpired)
+            }
+        }
     }
 
     fn nonce_for(&self, url: &str) -> Option<String> {
