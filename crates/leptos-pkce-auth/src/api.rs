@@ -6,10 +6,11 @@ use web_sys::AbortSignal;
 
 use crate::auth::bearer::{Verdict, verdict};
 use crate::auth::browser::http::{self, ApiResponse, FetchError, Outgoing};
-use crate::auth::browser::journal::{self, detail};
+use crate::auth::browser::journal;
 use crate::auth::browser::json;
 use crate::auth::client::AuthClient;
 use crate::auth::error::AuthError;
+use crate::auth::flow::api_call_details;
 use crate::auth::json::Json;
 use crate::auth::record;
 use crate::auth::session::Access;
@@ -299,12 +300,8 @@ fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
 /// goes in this tab's journal of the flow.
 pub(crate) async fn fetch(client: &AuthClient, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let result = fetch_unrecorded(client, request).await;
-    let outcome = match &result {
-        Ok(response) => detail("status", response.status.to_string()),
-        Err(error) => detail("error", error.to_string()),
-    };
-    let token = detail("token", if request.authorized { "the API's access token" } else { "none (public)" });
-    journal::record("api-call", vec![detail("method", request.method), detail("url", &request.url), token, outcome]);
+    let outcome = result.as_ref().map(|response| response.status).map_err(ApiError::to_string);
+    journal::record("api-call", api_call_details(request.method, &request.url, request.authorized, outcome));
     result
 }
 

@@ -47,19 +47,19 @@ fn sha256(text: &str) -> String {
 }
 
 /// What one proof says (RFC 9449 §4.2).
-#[derive(Clone, Copy, Debug)]
-pub struct Proof<'a> {
+#[derive(Clone, Debug)]
+pub struct Proof {
     /// The request's method.
-    pub htm: &'a str,
+    pub htm: String,
     /// The request's URL (query and fragment are dropped).
-    pub url: &'a str,
+    pub url: String,
     pub iat: u64,
     /// Unique per proof: base64url of fresh random bytes.
-    pub jti: &'a str,
+    pub jti: String,
     /// The server's latest nonce, when it asked for one (§8, §9).
-    pub nonce: Option<&'a str>,
+    pub nonce: Option<String>,
     /// The access token the request carries, for `ath` (§4.2, API calls only).
-    pub access_token: Option<&'a str>,
+    pub access_token: Option<String>,
 }
 
 /// RFC 9449 §4.2: `htu` is the URL without its query and fragment.
@@ -67,7 +67,7 @@ pub fn htu(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 
-impl Proof<'_> {
+impl Proof {
     /// The JWS signing input (RFC 7515 §5.1): header `typ` dpop+jwt, `alg` ES256 and the public
     /// `jwk`; claims `jti`, `htm`, `htu`, `iat`, and `nonce` and `ath` when given.
     pub fn signing_input(&self, key: &PublicKey, write: Write) -> String {
@@ -78,13 +78,13 @@ impl Proof<'_> {
             ("jwk".into(), key.to_json()),
         ]);
         let mut claims = vec![
-            ("jti".into(), text(self.jti)),
-            ("htm".into(), text(self.htm)),
-            ("htu".into(), text(htu(self.url))),
+            ("jti".into(), text(&self.jti)),
+            ("htm".into(), text(&self.htm)),
+            ("htu".into(), text(htu(&self.url))),
             ("iat".into(), Json::Number(self.iat as f64)),
         ];
-        claims.extend(self.nonce.map(|nonce| ("nonce".into(), text(nonce))));
-        claims.extend(self.access_token.map(|token| ("ath".into(), text(&sha256(token)))));
+        claims.extend(self.nonce.as_deref().map(|nonce| ("nonce".into(), text(nonce))));
+        claims.extend(self.access_token.as_deref().map(|token| ("ath".into(), text(&sha256(token)))));
         let part = |value: &Json| URL_SAFE_NO_PAD.encode(write(value));
         format!("{}.{}", part(&header), part(&Json::Object(claims)))
     }
@@ -141,12 +141,12 @@ mod tests {
     #[test]
     fn a_proof_names_the_request_and_the_token() {
         let proof = Proof {
-            htm: "POST",
-            url: "https://api.test/messages?page=2#top",
+            htm: "POST".into(),
+            url: "https://api.test/messages?page=2#top".into(),
             iat: 1_700_000_000,
-            jti: "j1",
-            nonce: Some("n-1"),
-            access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+            jti: "j1".into(),
+            nonce: Some("n-1".into()),
+            access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU".into()),
         };
         let input = proof.signing_input(&key(), write);
         let (header, claims) = input.split_once('.').unwrap();

@@ -2,15 +2,24 @@
 //! name, when, what it carried — in which nothing still usable appears: tokens and codes are
 //! redacted to their length.
 
-use crate::id_token::decode_part;
+use crate::error::AuthError;
+use crate::id_token::{Claims, decode_part};
 use crate::json::{Json, Parse, Write};
 use crate::record::{self, Record};
+
+/// What a step carried: names and values as text.
+pub type Details = Vec<(String, String)>;
+
+/// One detail.
+pub fn detail(name: &str, value: impl Into<String>) -> (String, String) {
+    (name.to_owned(), value.into())
+}
 
 /// The token response's members that are credentials (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 const CREDENTIALS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 
 /// What is shown instead of a credential.
-pub fn redacted(value: &str) -> String {
+fn redacted(value: &str) -> String {
     format!("(redacted, {} characters)", value.len())
 }
 
@@ -23,7 +32,7 @@ pub struct Step {
     /// When it happened, in milliseconds since the epoch.
     pub at: u64,
     /// What it carried, in order: names and values as text.
-    pub details: Vec<(String, String)>,
+    pub details: Details,
 }
 
 impl Step {
@@ -50,13 +59,13 @@ fn text(value: &Json, write: Write) -> String {
 }
 
 /// The parameters of a request URL's query, decoded (RFC 6749 §4.1.1 for the authorize request).
-pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+fn query_pairs(url: &str) -> Vec<(String, String)> {
     let query = url.split_once('?').map_or("", |(_, query)| query);
     form_urlencoded::parse(query.split('#').next().unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 /// The members of a token response, the credentials redacted; `None` when it is not a JSON object.
-pub fn response_fields(body: &str, parse: Parse, write: Write) -> Option<Vec<(String, String)>> {
+fn response_fields(body: &str, parse: Parse, write: Write) -> Option<Vec<(String, String)>> {
     let value = parse(body)?;
     let fields = value.members()?.iter().map(|(name, value)| {
         let shown = match value.as_str() {
@@ -69,18 +78,88 @@ pub fn response_fields(body: &str, parse: Parse, write: Write) -> Option<Vec<(St
 }
 
 /// An object's members as text.
-pub fn members_text(object: &Json, write: Write) -> Vec<(String, String)> {
+fn members_text(object: &Json, write: Write) -> Vec<(String, String)> {
     let members = object.members().unwrap_or_default().iter();
     members.map(|(name, value)| (name.clone(), text(value, write))).collect()
 }
 
 /// A JWT's claims, read without any check (to show them; RFC 7519 §7.2 is the ID token's path);
 /// `None` for an opaque token.
-pub fn jwt_claims(token: &str, parse: Parse, write: Write) -> Option<Vec<(String, String)>> {
+fn jwt_claims(token: &str, parse: Parse, write: Write) -> Option<Vec<(String, String)>> {
     let mut parts = token.split('.');
     let (_header, payload) = (parts.next()?, parts.next()?);
     let claims = decode_part(payload, "the token's claims", parse).ok()?;
     Some(members_text(&claims, write)).filter(|claims| !claims.is_empty())
+}
+
+/// The three steps of a sign-in request, from the authorize URL and the verifier's length:
+/// `verifier`, `challenge` (RFC 7636 §4.1, §4.2) and `authorize` (RFC 6749 §4.1.1).
+pub fn sign_in_steps(authorize_url: &str, verifier_length: usize) -> [(&'static str, Details); 3] {
+    let params = query_pairs(authorize_url);
+    let length = format!("{verifier_length} characters, kept in this tab until the code exchange");
+    let challenge = params.iter().filter(|(k, _)| k.starts_with("code_challenge")).cloned().collect();
+    let endpoint = authorize_url.split('?').next().unwrap_or_default();
+    let authorize = [detail("endpoint", endpoint)].into_iter().chain(params).collect();
+    [("verifier", vec![detail("length", length)]), ("challenge", challenge), ("authorize", authorize)]
+}
+
+/// The callback's checks (RFC 6749 §4.1.2, RFC 9207): the code redacted, or why it was refused.
+pub fn callback_details(checked: &Result<String, AuthError>, iss: Option<&str>) -> Details {
+    match checked {
+        Ok(code) => vec![
+            detail("state", "matches this tab's sign-in"),
+            detail("iss", iss.unwrap_or("not sent")),
+            detail("code", redacted(code)),
+        ],
+        Err(error) => vec![detail("error", error.to_string())],
+    }
+}
+
+/// The token response (RFC 6749 §4.1.4), its credentials redacted, and the verifier it spent.
+pub fn token_details(status: u16, body: &str, verifier: &str, parse: Parse, write: Write) -> Details {
+    let fields = response_fields(body, parse, write).unwrap_or_default();
+    // Spent: the provider has seen it with the code.
+    [detail("status", status.to_string())]
+        .into_iter()
+        .chain(fields)
+        .chain([detail("code_verifier", verifier)])
+        .collect()
+}
+
+/// The ID token's checks (OIDC Core §3.1.3.7) and its claims.
+pub fn id_token_details(claims: &Claims, write: Write) -> Details {
+    let checks = [
+        detail("signature", "verified with the provider's key"),
+        detail("checks", "iss, aud, exp and iat hold; nonce matches this tab's sign-in"),
+    ];
+    checks.into_iter().chain(members_text(claims, write)).collect()
+}
+
+/// The access token's claims, or that it is opaque.
+pub fn access_token_details(token: &str, parse: Parse, write: Write) -> Details {
+    jwt_claims(token, parse, write).unwrap_or_else(|| vec![detail("format", "opaque: only the API can read it")])
+}
+
+/// A refresh (RFC 6749 §6) for `api` (`None`: the sign-in's own token): whether the refresh
+/// token rotated, or why it failed.
+pub fn refresh_details(api: Option<&str>, outcome: Result<bool, &AuthError>) -> Details {
+    let api = detail("api", api.unwrap_or("the sign-in's"));
+    match outcome {
+        Ok(rotated) => {
+            vec![api, detail("refresh_token", if rotated { "rotated: the old one is spent" } else { "kept" })]
+        }
+        Err(error) => vec![api, detail("error", error.to_string())],
+    }
+}
+
+/// An API call: its method and URL, whether it carried a token, and its status or error.
+pub fn api_call_details(method: &str, url: &str, authorized: bool, outcome: Result<u16, String>) -> Details {
+    let token = detail("token", if authorized { "the API's access token" } else { "none (public)" });
+    let outcome = match outcome {
+        Ok(status) => detail("status", status.to_string()),
+        Err(error) => detail("error", error),
+    };
+    vec![detail("method", method), detail("url", url), token, outcome]
 }
 
 #[cfg(test)]

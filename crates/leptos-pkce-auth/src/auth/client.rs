@@ -9,9 +9,9 @@ use wasm_bindgen_futures::JsFuture;
 use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
-use super::browser::dpop_key::{self, Done, DpopKey, Op, ProofRequest};
+use super::browser::dpop_key::{self, DpopKey, Op};
 use super::browser::http::HttpResponse;
-use super::browser::journal::{self, detail};
+use super::browser::journal;
 use super::browser::lock::{sleep, with_lock};
 use super::browser::storage::{self, Area};
 use super::browser::{http, json, location, now, random};
@@ -21,9 +21,11 @@ use super::callback::{
 };
 use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
-use super::dpop::{nonce_of, provider_wants_nonce};
+use super::dpop::{Proof, nonce_of, provider_wants_nonce};
 use super::error::AuthError;
-use super::flow::{jwt_claims, members_text, query_pairs, redacted, response_fields};
+use super::flow::{
+    access_token_details, callback_details, id_token_details, refresh_details, sign_in_steps, token_details,
+};
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
 use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set, refuses_audience};
@@ -270,17 +272,7 @@ impl AuthClient {
         let issuer = &self.config.issuer;
         let checked =
             check_callback(&params, transaction.as_ref(), issuer, self.endpoints.iss_parameter_supported, now());
-        journal::record(
-            "callback",
-            match &checked {
-                Ok(code) => vec![
-                    detail("state", "matches this tab's sign-in"),
-                    detail("iss", params.iss.as_deref().unwrap_or("not sent")),
-                    detail("code", redacted(code)),
-                ],
-                Err(error) => vec![detail("error", error.to_string())],
-            },
-        );
+        journal::record("callback", callback_details(&checked, params.iss.as_deref()));
         let code = checked?;
         let transaction = transaction.ok_or(AuthError::StateMismatch)?;
         let body =
@@ -290,24 +282,15 @@ impl AuthClient {
         let fresh_key = transaction.audience.is_none();
         let (response, keys) = join(self.token_request(&body, fresh_key), self.signing_keys(false)).await;
         let response = response?;
-        let fields = response_fields(&response.body, json::parse, json::stringify).unwrap_or_default();
-        let status = detail("status", response.status.to_string());
-        // Spent: the provider has seen it with the code.
-        let verifier = detail("code_verifier", transaction.verifier.clone());
-        journal::record("token", [status].into_iter().chain(fields).chain([verifier]).collect());
+        journal::record(
+            "token",
+            token_details(response.status, &response.body, &transaction.verifier, json::parse, json::stringify),
+        );
         let tokens =
             finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
         self.check_signature(&tokens.id_token, keys).await?;
-        let checks = [
-            detail("signature", "verified with the provider's key"),
-            detail("checks", "iss, aud, exp and iat hold; nonce matches this tab's sign-in"),
-        ];
-        journal::record("id-token", checks.into_iter().chain(members_text(&tokens.claims, json::stringify)).collect());
-        let opaque = || vec![detail("format", "opaque: only the API can read it")];
-        journal::record(
-            "access-token",
-            jwt_claims(&tokens.access.token, json::parse, json::stringify).unwrap_or_else(opaque),
-        );
+        journal::record("id-token", id_token_details(&tokens.claims, json::stringify));
+        journal::record("access-token", access_token_details(&tokens.access.token, json::parse, json::stringify));
         Ok(tokens)
     }
 
@@ -406,13 +389,9 @@ impl AuthClient {
         if api.is_none() && !silent {
             journal::restart();
         }
-        let length =
-            format!("{} characters, kept in this tab until the code exchange", request.transaction.verifier.len());
-        journal::record("verifier", vec![detail("length", length)]);
-        let params = query_pairs(&request.url);
-        journal::record("challenge", params.iter().filter(|(k, _)| k.starts_with("code_challenge")).cloned().collect());
-        let endpoint = request.url.split('?').next().unwrap_or_default();
-        journal::record("authorize", [detail("endpoint", endpoint)].into_iter().chain(params).collect());
+        for (name, details) in sign_in_steps(&request.url, request.transaction.verifier.len()) {
+            journal::record(name, details);
+        }
         location::assign(&request.url);
         Ok(())
     }
@@ -458,7 +437,7 @@ impl AuthClient {
         random::fill(&mut jti)?;
         // Dated by the provider's clock once known: a device minutes off still makes fresh proofs.
         let iat = self.shared.tokens.borrow().as_ref().map_or(now(), |tokens| tokens.provider_now(now()));
-        let request = ProofRequest {
+        let proof = Proof {
             htm: htm.to_owned(),
             url: url.to_owned(),
             iat,
@@ -466,13 +445,13 @@ impl AuthClient {
             nonce: self.nonce_for(url),
             access_token: access_token.map(str::to_owned),
         };
-        match dpop_key::dpop(Op::Prove { key, fresh: fresh_key, request }).await? {
-            Done::Proof(Some((key, proof))) => {
+        match dpop_key::dpop(Op::Prove { key, fresh: fresh_key, proof }).await? {
+            Some((key, proof)) => {
                 self.shared.dpop_key.replace(Some(key));
                 Ok(Some(proof))
             }
             // The stored key is gone (site data cleared): the tokens bound to it are useless.
-            Done::Proof(None) | Done::Nothing => {
+            None => {
                 self.forget().await;
                 Err(AuthError::SessionExpired)
             }
@@ -602,20 +581,8 @@ impl AuthClient {
             {
                 result = Err(error);
             }
-            let api_name = detail("api", api.map_or("the sign-in's", |api| api.name.as_str()));
-            journal::record(
-                "refresh",
-                match &result {
-                    Ok(next) => {
-                        let rotated = next.refresh_token != current.refresh_token;
-                        vec![
-                            api_name,
-                            detail("refresh_token", if rotated { "rotated: the old one is spent" } else { "kept" }),
-                        ]
-                    }
-                    Err(error) => vec![api_name, detail("error", error.to_string())],
-                },
-            );
+            let outcome = result.as_ref().map(|next| next.refresh_token != current.refresh_token);
+            journal::record("refresh", refresh_details(api.map(|api| api.name.as_str()), outcome));
             match result {
                 Ok(next) => {
                     // No token for the API asked: the provider answered for another audience.

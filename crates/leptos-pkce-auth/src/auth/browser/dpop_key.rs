@@ -127,59 +127,36 @@ impl DpopKey {
     }
 }
 
-/// A proof to make (RFC 9449 §4.2), everything owned: it crosses into the split-off module.
-pub struct ProofRequest {
-    pub htm: String,
-    pub url: String,
-    pub iat: u64,
-    pub jti: String,
-    pub nonce: Option<String>,
-    pub access_token: Option<String>,
-}
-
 /// What the client asks of DPoP in the browser.
 pub enum Op {
     /// A signed proof with `key`, else a new key (`fresh`), else the stored one.
-    Prove { key: Option<DpopKey>, fresh: bool, request: ProofRequest },
+    Prove { key: Option<DpopKey>, fresh: bool, proof: Proof },
     /// Keep `key` (a sign-in's tokens are bound to it).
     Save(DpopKey),
     /// Delete the stored key (sign-out).
     Delete,
 }
 
-/// What it gave: the key used and the proof (`None`: no key is stored any more), or nothing.
-pub enum Done {
-    Proof(Option<(DpopKey, String)>),
-    Nothing,
-}
-
-/// Runs `op`. All of DPoP's browser side hangs from here: the shipped build fetches it (IndexedDB,
-/// WebCrypto, the proof's JSON) only when the configuration turns DPoP on.
+/// Runs `op`: a proof gives the key used and the proof (`None`: no key is stored any more);
+/// saving and deleting give `None`. All of DPoP's browser side hangs from here: the shipped build
+/// fetches it (IndexedDB, WebCrypto, the proof's JSON) only when the configuration turns DPoP on.
 #[cfg_attr(split, leptos::lazy)]
-pub async fn dpop(op: Op) -> Result<Done, AuthError> {
+pub async fn dpop(op: Op) -> Result<Option<(DpopKey, String)>, AuthError> {
     match op {
-        Op::Prove { key, fresh, request } => {
+        Op::Prove { key, fresh, proof } => {
             let key = match key {
                 Some(key) => key,
                 None if fresh => create().await?,
                 None => match load().await? {
                     Some(key) => key,
-                    None => return Ok(Done::Proof(None)),
+                    None => return Ok(None),
                 },
-            };
-            let proof = Proof {
-                htm: &request.htm,
-                url: &request.url,
-                iat: request.iat,
-                jti: &request.jti,
-                nonce: request.nonce.as_deref(),
-                access_token: request.access_token.as_deref(),
             };
             let input = proof.signing_input(&key.public, json::stringify);
             let signed = compact(&input, &key.sign(&input).await?);
-            Ok(Done::Proof(Some((key, signed))))
+            Ok(Some((key, signed)))
         }
-        Op::Save(key) => key.save().await.map(|()| Done::Nothing),
-        Op::Delete => delete().await.map(|()| Done::Nothing),
+        Op::Save(key) => key.save().await.map(|()| None),
+        Op::Delete => delete().await.map(|()| None),
     }
 }

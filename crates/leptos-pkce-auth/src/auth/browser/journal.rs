@@ -2,16 +2,11 @@
 //! trips to the provider and stays with this tab. Nothing still usable goes in (see `flow`).
 
 use super::storage::{self, Area};
-use crate::auth::flow::Step;
+use crate::auth::flow::{Details, Step};
 
 const KEY: &str = "leptos-pkce.flow";
 /// The most steps kept; the oldest go first.
 const MAX_STEPS: usize = 60;
-
-/// A detail of a step.
-pub fn detail(name: &str, value: impl Into<String>) -> (String, String) {
-    (name.to_owned(), value.into())
-}
 
 /// Starts a new journal: a new sign-in.
 pub fn restart() {
@@ -19,7 +14,7 @@ pub fn restart() {
 }
 
 /// Adds step `name`, happening now, with `details`.
-pub fn record(name: &str, details: Vec<(String, String)>) {
+pub fn record(name: &str, details: Details) {
     let step = Step { name: name.to_owned(), at: js_sys::Date::now() as u64, details };
     let text = storage::get(Area::Session, KEY).unwrap_or_default();
     let mut lines: Vec<&str> = text.lines().collect();
