@@ -6,9 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_pkce_auth::{AuthState, use_auth};
 
-fn now() -> u64 {
-    (js_sys::Date::now() / 1000.0) as u64
-}
+use crate::dates::{local_time, now_seconds};
 
 /// `in 4 min 05 s`, `in 42 s`, `expired`: whole numbers only (no float formatting shipped).
 fn remaining(seconds: u64) -> String {
@@ -23,8 +21,8 @@ fn remaining(seconds: u64) -> String {
 #[component]
 pub fn TokenExpiry() -> impl IntoView {
     let auth = use_auth();
-    let clock = RwSignal::new(now());
-    let ticking = set_interval_with_handle(move || clock.set(now()), Duration::from_secs(1)).ok();
+    let clock = RwSignal::new(now_seconds());
+    let ticking = set_interval_with_handle(move || clock.set(now_seconds()), Duration::from_secs(1)).ok();
     on_cleanup(move || {
         if let Some(handle) = ticking {
             handle.clear();
@@ -32,8 +30,7 @@ pub fn TokenExpiry() -> impl IntoView {
     });
     move || match auth.state.get() {
         AuthState::SignedIn(user) => user.expires_at.map(|at| {
-            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
-            let time = String::from(date.to_locale_time_string("en-GB"));
+            let time = local_time(at as f64 * 1000.0);
             view! {
                 <p class="expiry">
                     "Access token expires at "

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use leptos_pkce_auth::{FlowStep, flow_steps};
 
+use crate::dates::local_time;
+
 /// Each step's heading and what it is for, by its `data-step` name.
 const STEPS: [(&str, &str, &str); 9] = [
     ("verifier", "A code verifier", "A random secret made in this tab (RFC 7636 §4.1)."),
@@ -42,7 +44,7 @@ fn about(name: &str) -> (&'static str, &'static str) {
 
 fn step_view(step: FlowStep) -> impl IntoView {
     let (title, text) = about(&step.name);
-    let time = js_sys::Date::new(&(step.at as f64).into()).to_locale_time_string("en-GB");
+    let time = local_time(step.at as f64);
     let details = step
         .details
         .into_iter()
@@ -50,7 +52,7 @@ fn step_view(step: FlowStep) -> impl IntoView {
         .collect_view();
     view! {
         <section class="flow-step" data-testid="flow-step" data-step=step.name>
-            <h2>{title} " " <time>{String::from(time)}</time></h2>
+            <h2>{title} " " <time>{time}</time></h2>
             <p>{text}</p>
             <dl>{details}</dl>
         </section>

@@ -6,6 +6,7 @@ use leptos_pkce_auth::json::{self, Json};
 use leptos_pkce_auth::{AuthState, Protected, User, use_auth};
 
 use crate::components::token_expiry::TokenExpiry;
+use crate::dates::local_date_time;
 
 /// The claims that are times (RFC 7519 §2 NumericDate, OIDC Core §2 and §5.1).
 const TIME_CLAIMS: [&str; 5] = ["exp", "iat", "nbf", "auth_time", "updated_at"];
@@ -20,10 +21,7 @@ fn chips(words: &[&str]) -> AnyView {
 /// is, anything else as its JSON text.
 fn claim_view(name: &str, value: &Json) -> AnyView {
     if let Some(seconds) = value.as_f64().filter(|_| TIME_CLAIMS.contains(&name)) {
-        let date = js_sys::Date::new(&(seconds * 1000.0).into());
-        let style = [("dateStyle", "medium"), ("timeStyle", "medium")];
-        let options = Json::Object(style.map(|(k, v)| (k.to_owned(), Json::String(v.to_owned()))).to_vec());
-        return String::from(date.to_locale_string("en-GB", &json::to_js(&options))).into_any();
+        return local_date_time(seconds * 1000.0).into_any();
     }
     let words: Option<Vec<&str>> = value.items().and_then(|items| items.iter().map(Json::as_str).collect());
     match (words, value.as_str()) {
