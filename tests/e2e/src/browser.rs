@@ -229,12 +229,33 @@ impl Browser {
         Ok(keys.as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect())
     }
 
+    /// Fields of the token set the app keeps in `local` mode (`access_token`, `token_type`, …),
+    /// each of which must be there.
+    pub async fn stored(&self, fields: &[&str]) -> Result<Vec<String>, String> {
+        let script = format!(
+            "const t = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens') || ''); return {fields:?}.map(k => t.get(k));"
+        );
+        let values = self.script(&script).await?;
+        let values: Vec<String> =
+            values.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        if values.len() == fields.len() {
+            Ok(values)
+        } else {
+            Err(format!("{fields:?} in local storage: only {values:?}"))
+        }
+    }
+
+    /// The WebAssembly modules split off the page (`split_…`, `chunk_…`: `/api`'s, `/flow`'s,
+    /// DPoP's) this document fetched.
+    pub async fn split_modules_fetched(&self) -> Result<Vec<String>, String> {
+        let script = "return performance.getEntriesByType('resource').map(e => e.name).filter(n => /\\/(split|chunk)_/.test(n));";
+        let names = self.script(script).await?;
+        Ok(names.as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+    }
+
     /// The refresh token the app keeps in `local` mode.
     pub async fn stored_refresh_token(&self) -> Result<String, String> {
-        let stored = self
-            .script("return new URLSearchParams(localStorage.getItem('leptos-pkce.tokens')).get('refresh_token');")
-            .await?;
-        stored.as_str().map(str::to_owned).ok_or_else(|| "no refresh token in local storage".into())
+        Ok(self.stored(&["refresh_token"]).await?.remove(0))
     }
 
     /// Everything in both storage areas, as one string (to look for leaked tokens).

@@ -446,15 +446,7 @@ async fn without_multi_resource_refresh_a_lone_tab_in_memory_mode_gets_a_clear_e
 }
 
 /// The token values the app keeps in `local` mode: access, refresh and ID token.
-async fn stored_tokens(b: &Browser) -> Result<Vec<String>, String> {
-    let script = "const t = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens') || ''); \
-                  return ['access_token', 'refresh_token', 'id_token'].map(k => t.get(k));";
-    let tokens = b.script(script).await?;
-    let tokens: Vec<String> =
-        tokens.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect();
-    ensure(tokens.len() == 3, format!("expected three tokens in local storage, found {tokens:?}"))?;
-    Ok(tokens)
-}
+const TOKENS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 
 /// `/flow` after a sign-in, an API call, an expiry, a refresh and another call: every step in
 /// order, the challenge is the spent verifier's S256, and no token (spent or live) is on the page
@@ -462,10 +454,10 @@ async fn stored_tokens(b: &Browser) -> Result<Vec<String>, String> {
 async fn the_flow_page_shows_each_step_and_no_token(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"token_storage": "local"})).await?;
     call_ok(b, "private").await?;
-    let mut tokens = stored_tokens(b).await?;
+    let mut tokens = b.stored(&TOKENS).await?;
     b.wait_token_expired().await?;
     call_ok(b, "private").await?;
-    tokens.extend(stored_tokens(b).await?);
+    tokens.extend(b.stored(&TOKENS).await?);
     ensure(tokens[1] != tokens[4], "the refresh token rotated")?;
     b.click_link("/flow").await?;
     b.wait_present("flow-step").await?;

@@ -36,10 +36,8 @@ async fn stored_key(b: &Browser) -> Result<String, String> {
 
 /// The access token and its type from the token set in localStorage (`local` mode).
 async fn stored_access_token(b: &Browser) -> Result<(String, String), String> {
-    let record = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
-    let record = record.as_str().ok_or("no tokens in localStorage")?;
-    let field = |key| form_urlencoded::parse(record.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-    Ok((field("access_token").ok_or("no access_token")?, field("token_type").ok_or("no token_type")?))
+    let mut fields = b.stored(&["access_token", "token_type"]).await?.into_iter();
+    Ok((fields.next().unwrap_or_default(), fields.next().unwrap_or_default()))
 }
 
 fn jwt_claims(token: &str) -> Result<Value, String> {
@@ -87,8 +85,9 @@ async fn dpop_binds_the_tokens_and_a_copied_token_is_refused(f: &Fixture, b: &Br
     ensure(stored_key(b).await? == "extractable=false P-256", "the key is a non-extractable P-256 key")?;
     // DPoP's code is a module of its own, fetched because the configuration turns DPoP on (the
     // sign-in suite checks that it is not fetched otherwise).
-    let modules = b.script("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/split_dpop_')).length;").await?;
-    ensure(modules.as_u64() == Some(1), format!("DPoP's module fetched {modules} times"))?;
+    let modules = b.split_modules_fetched().await?;
+    let dpop = modules.iter().filter(|n| n.contains("/split_dpop_")).count();
+    ensure(dpop == 1, format!("DPoP's module fetched {dpop} times: {modules:?}"))?;
     let seen = f.last_authorized_request().ok_or("the API saw no authorized request")?;
     ensure(seen.authorization == format!("DPoP {token}"), "the app sends its token with the DPoP scheme")?;
     let proof = seen.dpop.clone().ok_or("the app sent no proof")?;

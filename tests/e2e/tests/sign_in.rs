@@ -585,21 +585,13 @@ async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outco
     result
 }
 
-/// The WebAssembly modules split off the page (`/api`'s, `/flow`'s) this document fetched.
-async fn split_modules_fetched(b: &Browser) -> Result<Vec<String>, String> {
-    let script =
-        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => /\\/(split|chunk)_/.test(n));";
-    let names = b.script(script).await?;
-    Ok(names.as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect())
-}
-
 /// Signing in and reading one's profile downloads neither `/api`'s code nor `/flow`'s; opening
 /// `/api` fetches its own module (and not `/flow`'s).
 async fn the_sign_in_path_downloads_no_page_it_does_not_show(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
     b.click_link("/profile").await?;
     b.wait_css_text("[data-claim=sub]", "ada").await?;
-    let fetched = split_modules_fetched(b).await?;
+    let fetched = b.split_modules_fetched().await?;
     ensure(fetched.is_empty(), format!("the sign-in path fetched {fetched:?}"))?;
     b.click_link("/api").await?;
     b.wait_present("call-api").await?;
@@ -607,7 +599,7 @@ async fn the_sign_in_path_downloads_no_page_it_does_not_show(_f: &Fixture, b: &B
         .script("const p = document.querySelector('.loading'); return p ? getComputedStyle(p).display : 'gone';")
         .await?;
     ensure(loading == "none", format!("\"Loading the page…\" once the page is there: display {loading}"))?;
-    let fetched = split_modules_fetched(b).await?;
+    let fetched = b.split_modules_fetched().await?;
     let api = fetched.iter().any(|n| n.contains("/split_api_page_"));
     ensure(api && !fetched.iter().any(|n| n.contains("/split_flow_page_")), format!("/api fetched {fetched:?}"))
 }
