@@ -212,4 +212,29 @@ mod tests {
         assert_eq!(jwt_claims("opaque-token", parse, write), None);
         assert_eq!(jwt_claims("a.%%%.c", parse, write), None);
     }
+
+    #[test]
+    fn a_sign_in_shows_the_verifier_s_length_its_challenge_and_the_request_not_the_verifier() {
+        let url = "https://idp.test/authorize?client_id=c&code_challenge=abc&code_challenge_method=S256&state=s";
+        let [(v, verifier), (c, challenge), (a, authorize)] = sign_in_steps(url, 43);
+        assert_eq!((v, c, a), ("verifier", "challenge", "authorize"));
+        assert_eq!(verifier, pairs(&[("length", "43 characters, kept in this tab until the code exchange")]));
+        assert_eq!(challenge, pairs(&[("code_challenge", "abc"), ("code_challenge_method", "S256")]));
+        assert_eq!(authorize[0], detail("endpoint", "https://idp.test/authorize"));
+        assert_eq!(authorize.len(), 5);
+    }
+
+    #[test]
+    fn a_callback_shows_the_code_redacted_or_why_it_was_refused() {
+        let accepted = callback_details(&Ok("the-code".into()), None);
+        assert!(
+            accepted.contains(&detail("code", "(redacted, 8 characters)"))
+                && accepted.contains(&detail("iss", "not sent"))
+        );
+        assert_eq!(callback_details(&Err(AuthError::StateMismatch), None)[0].0, "error");
+        let refresh = refresh_details(None, Ok(true));
+        assert_eq!(refresh, pairs(&[("api", "the sign-in's"), ("refresh_token", "rotated: the old one is spent")]));
+        let call = api_call_details("GET", "/api/private", false, Err("down".into()));
+        assert_eq!(call[2..], pairs(&[("token", "none (public)"), ("error", "down")])[..]);
+    }
 }
