@@ -7,6 +7,7 @@ mod csp;
 mod docs;
 mod glue;
 mod install;
+mod interface;
 #[cfg(test)]
 mod layout;
 mod run;

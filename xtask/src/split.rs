@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::glue::integrity;
 use crate::install::{WASM_TARGET, root, run};
+use crate::interface;
 use crate::run::command;
 
 /// The loader of the split modules, imported by the main module's JS glue.
@@ -113,6 +114,10 @@ pub fn split_pages(dist: &Path, index: &str) -> Result<(String, Vec<String>), St
             &main_path,
         ],
     ))?;
+    let (wasm_path, js_path) = (bindgen.join(&wasm), bindgen.join(&js));
+    let glue = String::from_utf8_lossy(&read(&js_path)?).into_owned();
+    let (slim_wasm, glue) = interface::slim(&read(&wasm_path)?, &glue, &format!("./{stem}_bg.js"))?;
+    write(&wasm_path, &slim_wasm)?;
     let params = wasm_opt_params()?;
     // Each page's module under a hashed name, and the loader that names them.
     let mut loader = String::from_utf8_lossy(&read(&work.join(LOADER))?).into_owned();
@@ -129,7 +134,7 @@ pub fn split_pages(dist: &Path, index: &str) -> Result<(String, Vec<String>), St
     }
     let loader_name = hashed(LOADER, loader.as_bytes());
     write(&dist.join(&loader_name), loader.as_bytes())?;
-    let glue = renamed(&String::from_utf8_lossy(&read(&bindgen.join(&js))?), "from ", LOADER, &loader_name, &js)?;
+    let glue = renamed(&glue, "from ", LOADER, &loader_name, &js)?;
     // The main module and its glue over Trunk's, their integrity hashes in the page updated.
     let mut index = index.to_owned();
     for name in [&wasm, &js] {
