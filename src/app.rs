@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::SplitLoaderError;
 
 use leptos_pkce_auth::{AuthClient, AuthProvider};
 
@@ -15,22 +16,51 @@ use crate::pages::{
 };
 use crate::router::{provide_router, use_router};
 
-/// `/flow`, fetched only when opened, like `/api`.
-#[cfg_attr(split, lazy)]
-async fn flow_page() -> AnyView {
-    Flow().into_any()
+/// A page whose code, in the shipped build, is a WebAssembly module of its own, fetched when the
+/// page is first opened (`cargo xtask build` splits it off); elsewhere an ordinary function.
+macro_rules! on_demand {
+    ($(#[$doc:meta])* $name:ident => $page:ident) => {
+        $(#[$doc])*
+        #[cfg(split)]
+        #[leptos::wasm_split::wasm_split($name, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $name() -> Result<AnyView, SplitLoaderError> {
+            Ok($page().into_any())
+        }
+        $(#[$doc])*
+        #[cfg(not(split))]
+        async fn $name() -> Result<AnyView, SplitLoaderError> {
+            Ok($page().into_any())
+        }
+    };
 }
 
-/// `/api`, fetched only when opened (in the shipped build its code is a WebAssembly module of
-/// its own, split off by `cargo xtask build`).
-#[cfg_attr(split, lazy)]
-async fn api_page() -> AnyView {
-    ApiDemo().into_any()
-}
+on_demand!(
+    /// `/profile`: signing in does not need it.
+    profile_page => Profile
+);
+on_demand!(
+    /// `/api`.
+    api_page => ApiDemo
+);
+on_demand!(
+    /// `/flow`.
+    flow_page => Flow
+);
 
 /// A page whose code may still have to be fetched: "Loading the page…" until it is there (the
-/// stylesheet hides the line once the page follows it: no signal, no effect).
-fn lazy_page(page: impl Future<Output = AnyView> + Send + 'static) -> AnyView {
+/// stylesheet hides the line once the page follows it: no signal, no effect); if it cannot be
+/// fetched, a sentence saying so (opening the page again tries again).
+fn lazy_page(page: impl Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static) -> AnyView {
+    let page = async move {
+        page.await.unwrap_or_else(|_| {
+            view! {
+                <p role="alert" data-testid="page-error">
+                    "This page could not be fetched. Check the connection, then open it again."
+                </p>
+            }
+            .into_any()
+        })
+    };
     view! { <p class="busy loading">"Loading the page…"</p> {Suspend::new(page)} }.into_any()
 }
 
@@ -40,7 +70,7 @@ fn page() -> impl IntoView {
     move || match router.path().as_str() {
         "/" => Home().into_any(),
         "/callback" => Callback().into_any(),
-        "/profile" => Profile().into_any(),
+        "/profile" => lazy_page(profile_page()),
         "/api" => lazy_page(api_page()),
         "/flow" => lazy_page(flow_page()),
         _ => NotFound().into_any(),

@@ -17,9 +17,11 @@ pub fn command(program: &str, args: &[&str]) -> Command {
 
 /// Flags of the shipped build: no panic messages, locations or `Debug` formatting in the binary,
 /// Leptos components type-erased (fewer monomorphised views), and the lazy pages made split
-/// points, with the relocations the split needs (see `split.rs`).
+/// points, with the relocations the split needs (see `split.rs`); and JS values kept in the glue's
+/// heap rather than in a table of `externref`s (whose per-import shims cost 1.2 KB more).
 const SHIPPED_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components -Cpanic=immediate-abort \
-     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none --cfg split -Clink-args=--emit-relocs";
+     -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none --cfg split -Clink-args=--emit-relocs \
+     -Ctarget-feature=-reference-types";
 
 /// A command that builds the shipped WebAssembly: the pinned nightly, the standard library rebuilt
 /// with the size flags, in a target folder of its own (the stable checks keep theirs).

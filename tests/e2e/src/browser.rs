@@ -134,7 +134,12 @@ impl Browser {
 
     /// Waits for the element with this `data-testid` and returns its text.
     pub async fn wait_present(&self, testid: &str) -> Result<String, String> {
-        wait_for(&format!("{testid} to appear"), || async { self.text(testid).await }).await
+        self.wait_css_present(&css(testid)).await
+    }
+
+    /// Waits for the first element matching `selector` and returns its text.
+    pub async fn wait_css_present(&self, selector: &str) -> Result<String, String> {
+        wait_for(&format!("{selector} to appear"), || async { self.css_text(selector).await }).await
     }
 
     /// Follows an in-app link (client-side navigation, no page load).

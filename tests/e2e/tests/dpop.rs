@@ -86,7 +86,7 @@ async fn dpop_binds_the_tokens_and_a_copied_token_is_refused(f: &Fixture, b: &Br
     // DPoP's code is a module of its own, fetched because the configuration turns DPoP on (the
     // sign-in suite checks that it is not fetched otherwise).
     let modules = b.split_modules_fetched().await?;
-    let dpop = modules.iter().filter(|n| n.contains("/split_dpop_")).count();
+    let dpop = modules.iter().filter(|n| n.contains("/split_dpop-")).count();
     ensure(dpop == 1, format!("DPoP's module fetched {dpop} times: {modules:?}"))?;
     let seen = f.last_authorized_request().ok_or("the API saw no authorized request")?;
     ensure(seen.authorization == format!("DPoP {token}"), "the app sends its token with the DPoP scheme")?;

@@ -2,6 +2,7 @@
 
 use e2e::services::{APP, IDP};
 use e2e::{Browser, Fixture, Outcome, ensure};
+use serde_json::json;
 
 const TX_PREFIX: &str = "leptos-pkce.tx.";
 /// What `memory` mode may keep in localStorage: no token, only these.
@@ -130,9 +131,13 @@ async fn every_page_fits_a_phone_and_a_desktop_and_names_its_controls(f: &Fixtur
     for (width, mobile) in [(390, true), (1280, false)] {
         let screen = serde_json::json!({"width": width, "height": 844, "deviceScaleFactor": if mobile { 3 } else { 1 }, "mobile": mobile});
         b.cdp(f.driver_url(), "Emulation.setDeviceMetricsOverride", screen).await?;
-        for path in ["/", "/profile", "/api", "/flow"] {
+        // Each page with what shows it is there (the last three are fetched on demand).
+        for (path, ready) in
+            [("/", ".greeting"), ("/profile", "[data-claim=sub]"), ("/api", "[data-testid=call-api]"), ("/flow", "h1")]
+        {
             b.goto(path).await?;
             b.wait_text("auth-status", "signed-in").await?;
+            b.wait_css_present(ready).await?;
             let fit = b.script(FIT_PROBE).await?;
             let number = |i: usize| fit[i].as_f64().unwrap_or(f64::NAN);
             let (over, narrowest, column) = (number(0), number(1), number(2));
@@ -589,10 +594,16 @@ async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outco
 /// `/api` fetches its own module (and not `/flow`'s).
 async fn the_sign_in_path_downloads_no_page_it_does_not_show(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("ada").await?;
+    let fetched = b.split_modules_fetched().await?;
+    ensure(fetched.is_empty(), format!("the sign-in path fetched {fetched:?}"))?;
     b.click_link("/profile").await?;
     b.wait_css_text("[data-claim=sub]", "ada").await?;
     let fetched = b.split_modules_fetched().await?;
-    ensure(fetched.is_empty(), format!("the sign-in path fetched {fetched:?}"))?;
+    let profile = fetched.iter().any(|n| n.contains("/split_profile_page-"));
+    ensure(
+        profile && !fetched.iter().any(|n| n.contains("/split_api_page-")),
+        format!("/profile fetched {fetched:?}"),
+    )?;
     b.click_link("/api").await?;
     b.wait_present("call-api").await?;
     let loading = b
@@ -600,8 +611,24 @@ async fn the_sign_in_path_downloads_no_page_it_does_not_show(_f: &Fixture, b: &B
         .await?;
     ensure(loading == "none", format!("\"Loading the page…\" once the page is there: display {loading}"))?;
     let fetched = b.split_modules_fetched().await?;
-    let api = fetched.iter().any(|n| n.contains("/split_api_page_"));
-    ensure(api && !fetched.iter().any(|n| n.contains("/split_flow_page_")), format!("/api fetched {fetched:?}"))
+    let api = fetched.iter().any(|n| n.contains("/split_api_page-"));
+    ensure(api && !fetched.iter().any(|n| n.contains("/split_flow_page-")), format!("/api fetched {fetched:?}"))
+}
+
+/// A page's module that cannot be fetched (here: blocked by the browser) is a sentence on the page,
+/// the app keeps working, and opening the page again fetches it.
+async fn a_page_whose_code_cannot_be_fetched_says_so_and_loads_next_time(f: &Fixture, b: &Browser) -> Outcome {
+    b.sign_in("ada").await?;
+    let block = |urls: Vec<&str>| b.cdp(f.driver_url(), "Network.setBlockedURLs", json!({ "urls": urls }));
+    b.cdp(f.driver_url(), "Network.enable", json!({})).await?;
+    block(vec!["*split_profile_page-*"]).await?;
+    b.click_link("/profile").await?;
+    b.wait_text("page-error", "This page could not be fetched. Check the connection, then open it again.").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    block(vec![]).await?;
+    b.click_link("/").await?;
+    b.click_link("/profile").await?;
+    b.wait_css_text("[data-claim=sub]", "ada").await
 }
 
 e2e::suite!(
@@ -618,6 +645,7 @@ e2e::suite!(
     a_reload_after_the_provider_session_ended_signs_out_without_a_loop,
     a_first_visit_makes_no_redirect,
     the_sign_in_path_downloads_no_page_it_does_not_show,
+    a_page_whose_code_cannot_be_fetched_says_so_and_loads_next_time,
     a_forged_state_is_refused,
     signing_in_from_the_callback_page_comes_back_home,
     a_replayed_callback_is_refused,

@@ -157,7 +157,7 @@ impl AuthClient {
         // DPoP's module (a split-off part of the shipped build) is fetched while discovery runs.
         #[cfg(split)]
         if config.dpop {
-            wasm_bindgen_futures::spawn_local(dpop_key::__preload_dpop());
+            wasm_bindgen_futures::spawn_local(dpop_key::preload());
         }
         let endpoints = load_endpoints(&config.issuer).await?;
         let shared = Rc::new(Shared::default());

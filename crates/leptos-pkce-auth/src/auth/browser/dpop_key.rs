@@ -2,7 +2,12 @@
 //! private half, kept as a `CryptoKey` in IndexedDB (structured clone: never as bytes) so that it
 //! lives through reloads and in new tabs exactly as long as the tokens bound to it.
 
+#[cfg(split)]
+use std::{future::Future, pin::Pin};
+
 use js_sys::{Array, Promise, Reflect, Uint8Array};
+#[cfg(split)]
+use leptos::wasm_split::SplitLoaderError;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -137,11 +142,34 @@ pub enum Op {
     Delete,
 }
 
+/// What [`dpop`] gives.
+type Done = Result<Option<(DpopKey, String)>, AuthError>;
+
 /// Runs `op`: a proof gives the key used and the proof (`None`: no key is stored any more);
 /// saving and deleting give `None`. All of DPoP's browser side hangs from here: the shipped build
-/// fetches it (IndexedDB, WebCrypto, the proof's JSON) only when the configuration turns DPoP on.
-#[cfg_attr(split, leptos::lazy)]
-pub async fn dpop(op: Op) -> Result<Option<(DpopKey, String)>, AuthError> {
+/// fetches it (IndexedDB, WebCrypto, the proof's JSON) only when the configuration turns DPoP on;
+/// if it cannot be fetched, that is a network error (the next use tries again).
+pub async fn dpop(op: Op) -> Done {
+    #[cfg(split)]
+    return split_off(op).await.map_err(|_| AuthError::Network("DPoP's code could not be fetched".into()))?.await;
+    #[cfg(not(split))]
+    run(op).await
+}
+
+/// Fetches DPoP's module ahead of its first use (the shipped build).
+#[cfg(split)]
+pub async fn preload() {
+    let _ = __wasm_split_preload_split_off().await;
+}
+
+/// DPoP's entry in the shipped build: a WebAssembly module of its own.
+#[cfg(split)]
+#[leptos::wasm_split::wasm_split(dpop, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn split_off(op: Op) -> Result<Pin<Box<dyn Future<Output = Done>>>, SplitLoaderError> {
+    Ok(Box::pin(run(op)))
+}
+
+async fn run(op: Op) -> Done {
     match op {
         Op::Prove { key, fresh, proof } => {
             let key = match key {
