@@ -1,9 +1,14 @@
-//! The browser client: runs the sans-IO steps with the browser layer's I/O. No Leptos here.
+//! The browser client: runs the sans-IO steps with the browser layer's I/O. No Leptos here (but
+//! its code-splitting attribute, in the shipped build).
 
 use std::cell::RefCell;
 use std::rc::Rc;
+#[cfg(split)]
+use std::{future::Future, pin::Pin};
 
 use futures::future::join;
+#[cfg(split)]
+use leptos::wasm_split::SplitLoaderError;
 use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::Transaction;
@@ -13,6 +18,8 @@ use super::browser::dpop_key::{self, DpopKey, Op};
 use super::browser::http::HttpResponse;
 use super::browser::journal;
 use super::browser::lock::{sleep, with_lock};
+#[cfg(split)]
+use super::browser::not_fetched;
 use super::browser::storage::{self, Area};
 use super::browser::{http, json, location, now, random};
 use super::browser::{wake, webcrypto};
@@ -551,9 +558,19 @@ impl AuthClient {
     }
 
     /// Replaces `stale` (`None`: there is none yet) with a fresh access token for `api` (`None`:
-    /// the sign-in's own), unless a caller in this or another tab already did (one refresh at a
-    /// time, whatever the API: a Web Lock, and the token set re-read inside it).
+    /// the sign-in's own), unless a caller in this or another tab already did. Signing in needs
+    /// none of it: the shipped build fetches its code at the first refresh (a failed fetch is a
+    /// passing network error).
     pub(crate) async fn refresh(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
+        #[cfg(split)]
+        return split_refresh(self, api, stale).await.map_err(|_| not_fetched("the refresh"))?.await;
+        #[cfg(not(split))]
+        self.renew(api, stale).await
+    }
+
+    /// [`AuthClient::refresh`], one at a time whatever the API: a Web Lock, and the token set
+    /// re-read inside it.
+    async fn renew(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
             let audience = api.and_then(Api::token_key);
@@ -658,4 +675,15 @@ impl AuthClient {
         let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));
     }
+}
+
+/// The refresh in the shipped build: a WebAssembly module of its own.
+#[cfg(split)]
+#[leptos::wasm_split::wasm_split(refresh, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn split_refresh<'a>(
+    client: &'a AuthClient,
+    api: Option<&'a Api>,
+    stale: Option<&'a str>,
+) -> Result<Pin<Box<dyn Future<Output = Result<Access, AuthError>> + 'a>>, SplitLoaderError> {
+    Ok(Box::pin(client.renew(api, stale)))
 }

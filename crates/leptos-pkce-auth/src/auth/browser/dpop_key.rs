@@ -13,6 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode, SubtleCrypto};
 
+#[cfg(split)]
+use super::not_fetched;
 use super::webcrypto::{ES256, P256, algorithm};
 use super::{js_message, json, webcrypto};
 use crate::auth::dpop::{Proof, PublicKey, compact};
@@ -151,7 +153,7 @@ type Done = Result<Option<(DpopKey, String)>, AuthError>;
 /// if it cannot be fetched, that is a network error (the next use tries again).
 pub async fn dpop(op: Op) -> Done {
     #[cfg(split)]
-    return split_off(op).await.map_err(|_| AuthError::Network("DPoP's code could not be fetched".into()))?.await;
+    return split_off(op).await.map_err(|_| not_fetched("DPoP"))?.await;
     #[cfg(not(split))]
     run(op).await
 }

@@ -140,6 +140,16 @@ impl ApiResponse {
     }
 }
 
+/// What went wrong, from gloo-net's error (its `Display` would ship serde_json's and std::io's
+/// error texts for variants that never occur here).
+fn reason(error: &gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) => format!("{}: {}", e.name, e.message),
+        gloo_net::Error::GlooError(message) => message.clone(),
+        gloo_net::Error::SerdeError(_) => "unreadable JSON".into(),
+    }
+}
+
 fn network(e: JsValue) -> FetchError {
     FetchError::Network(js_message(&e))
 }
@@ -198,7 +208,7 @@ async fn send_now(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchEr
             } else if out.signal.is_some_and(AbortSignal::aborted) {
                 FetchError::Aborted
             } else {
-                FetchError::Network(format!("{} could not be reached ({})", out.url, e))
+                FetchError::Network(format!("{} could not be reached ({})", out.url, reason(&e)))
             }
         })
     };
@@ -212,7 +222,7 @@ async fn send_now(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchEr
 /// Sends `out` and reads the answer as text.
 async fn send_for_text(out: Outgoing<'_>) -> Result<HttpResponse, AuthError> {
     let response = send(out).await?;
-    let body = response.text().await.map_err(|e| AuthError::Network(e.to_string()))?;
+    let body = response.text().await.map_err(|e| AuthError::Network(reason(&e)))?;
     let headers = response.headers();
     Ok(HttpResponse { status: response.status(), body, dpop_nonce: headers.get("DPoP-Nonce") })
 }
@@ -222,7 +232,7 @@ pub async fn exchange(out: Outgoing<'_>) -> Result<ApiResponse, FetchError> {
     let response = send(out).await?;
     let (status, url) = (response.status(), response.url());
     let headers = response.headers().entries().collect();
-    let body = response.binary().await.map_err(|e| FetchError::Network(e.to_string()))?;
+    let body = response.binary().await.map_err(|e| FetchError::Network(reason(&e)))?;
     Ok(ApiResponse { status, url, headers, body })
 }
 
