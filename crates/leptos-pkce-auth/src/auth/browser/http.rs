@@ -219,8 +219,13 @@ async fn send_now(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchEr
     result
 }
 
-/// Sends `out` and reads the answer as text.
-async fn send_for_text(out: Outgoing<'_>) -> Result<HttpResponse, AuthError> {
+/// Sends `out` and reads the answer as text. Boxed: one copy of its state machine for the
+/// provider's requests.
+fn send_for_text(out: Outgoing<'_>) -> Pin<Box<dyn Future<Output = Result<HttpResponse, AuthError>> + '_>> {
+    Box::pin(read_text(out))
+}
+
+async fn read_text(out: Outgoing<'_>) -> Result<HttpResponse, AuthError> {
     let response = send(out).await?;
     let body = response.text().await.map_err(|e| AuthError::Network(reason(&e)))?;
     let headers = response.headers();
