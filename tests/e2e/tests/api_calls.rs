@@ -187,6 +187,26 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
     call_ok(b, "private").await
 }
 
+/// The refresh's code (a module the shipped build fetches at the first refresh) blocked by the
+/// browser: the call is a passing network error, nothing reaches the provider, the person stays
+/// signed in; unblocked, the next call fetches it and refreshes.
+async fn a_refresh_whose_code_cannot_be_fetched_is_a_passing_network_error(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({})).await?;
+    call_ok(b, "private").await?;
+    let block = |urls: Vec<&str>| b.cdp(f.driver_url(), "Network.setBlockedURLs", json!({ "urls": urls }));
+    b.cdp(f.driver_url(), "Network.enable", json!({})).await?;
+    block(vec!["*split_refresh-*"]).await?;
+    b.wait_token_expired().await?;
+    let before = refreshes(f).await?;
+    let outcome = call(b, "private").await?;
+    ensure(outcome.starts_with("private: network:"), format!("with the refresh's code blocked: {outcome}"))?;
+    b.wait_text("auth-status", "signed-in").await?;
+    ensure(refreshes(f).await? == before, "nothing reached the provider")?;
+    block(vec![]).await?;
+    call_ok(b, "private").await?;
+    ensure(refreshes(f).await? == before + 1, "one refresh once its code arrives")
+}
+
 async fn an_invalid_token_answer_refreshes_once_and_retries_once(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({})).await?;
     call_ok(b, "private").await?;
@@ -496,6 +516,7 @@ e2e::suite!(
     access_token_ttl: ACCESS_TOKEN_TTL,
     api_calls_keep_working_across_expiries,
     the_flow_page_shows_each_step_and_no_token,
+    a_refresh_whose_code_cannot_be_fetched_is_a_passing_network_error,
     a_burst_of_20_calls_on_an_expired_token_makes_one_refresh,
     two_tabs_in_memory_mode_never_spend_a_refresh_token_twice,
     two_tabs_in_local_mode_never_spend_a_refresh_token_twice,
