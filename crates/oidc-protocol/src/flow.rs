@@ -18,13 +18,17 @@ pub fn detail(name: &str, value: impl Into<String>) -> (String, String) {
 /// The token response's members that are credentials (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 const CREDENTIALS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 
+/// The detail holding a token's claims as JSON until the journal is read.
+const CLAIMS: &str = "claims";
+
 /// What is shown instead of a credential.
 fn redacted(value: &str) -> String {
     format!("(redacted, {} characters)", value.len())
 }
 
-/// One step: its name (`verifier`, `challenge`, `authorize`, `callback`, `token`, `id-token`,
-/// `access-token`, `api-call`, `refresh`), when (ms since the epoch), and what it carried.
+/// One step: its name (`verifier`, `challenge`, `authorize` — recorded together as `sign-in` —,
+/// `callback`, `token`, `id-token`, `access-token`, `api-call`, `refresh`), when (ms since the
+/// epoch), and what it carried.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// Which step this is.
@@ -41,6 +45,26 @@ impl Step {
         let at = self.at.to_string();
         let head = [("step", self.name.as_str()), ("at", at.as_str())];
         record::encode(head.into_iter().chain(self.details.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+    }
+
+    /// The step as people read it: a `sign-in` as its three steps, a token's claims one by one
+    /// (recorded compactly, so that signing in does not carry the code that lays them out).
+    pub fn expand(self, parse: Parse, write: Write) -> Vec<Step> {
+        let at = self.at;
+        if self.name == "sign-in" {
+            let value = |name: &str| self.details.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+            let steps = sign_in_steps(value("url"), value("verifier_length"));
+            return steps.into_iter().map(|(name, details)| Step { name: name.into(), at, details }).collect();
+        }
+        let details = self.details.into_iter().flat_map(|(name, value)| {
+            if name == CLAIMS
+                && let Some(claims) = parse(&value)
+            {
+                return members_text(&claims, write);
+            }
+            vec![(name, value)]
+        });
+        vec![Step { name: self.name, at, details: details.collect() }]
     }
 
     /// A journal line back; `None` for anything that is not one.
@@ -83,18 +107,15 @@ fn members_text(object: &Json, write: Write) -> Vec<(String, String)> {
     members.map(|(name, value)| (name.clone(), text(value, write))).collect()
 }
 
-/// A JWT's claims, read without any check (to show them; RFC 7519 §7.2 is the ID token's path);
-/// `None` for an opaque token.
-fn jwt_claims(token: &str, parse: Parse, write: Write) -> Option<Vec<(String, String)>> {
-    let mut parts = token.split('.');
-    let (_header, payload) = (parts.next()?, parts.next()?);
-    let claims = decode_part(payload, "the token's claims", parse).ok()?;
-    Some(members_text(&claims, write)).filter(|claims| !claims.is_empty())
+/// What a sign-in request records before leaving for the provider (its `sign-in` step): the
+/// authorize URL and the verifier's length, read as three steps by [`Step::expand`].
+pub fn sign_in_details(authorize_url: &str, verifier_length: usize) -> Details {
+    vec![detail("url", authorize_url), detail("verifier_length", verifier_length.to_string())]
 }
 
 /// The three steps of a sign-in request, from the authorize URL and the verifier's length:
 /// `verifier`, `challenge` (RFC 7636 §4.1, §4.2) and `authorize` (RFC 6749 §4.1.1).
-pub fn sign_in_steps(authorize_url: &str, verifier_length: usize) -> [(&'static str, Details); 3] {
+fn sign_in_steps(authorize_url: &str, verifier_length: &str) -> [(&'static str, Details); 3] {
     let params = query_pairs(authorize_url);
     let length = format!("{verifier_length} characters, kept in this tab until the code exchange");
     let challenge = params.iter().filter(|(k, _)| k.starts_with("code_challenge")).cloned().collect();
@@ -126,18 +147,24 @@ pub fn token_details(status: u16, body: &str, verifier: &str, parse: Parse, writ
         .collect()
 }
 
-/// The ID token's checks (OIDC Core §3.1.3.7) and its claims.
+/// The ID token's checks (OIDC Core §3.1.3.7) and its claims (as JSON, one by one once read).
 pub fn id_token_details(claims: &Claims, write: Write) -> Details {
-    let checks = [
+    vec![
         detail("signature", "verified with the provider's key"),
         detail("checks", "iss, aud, exp and iat hold; nonce matches this tab's sign-in"),
-    ];
-    checks.into_iter().chain(members_text(claims, write)).collect()
+        detail(CLAIMS, write(claims)),
+    ]
 }
 
-/// The access token's claims, or that it is opaque.
+/// The access token's claims (a JWT's, RFC 7519 §7.2, read without any check: only to show
+/// them), or that it is opaque.
 pub fn access_token_details(token: &str, parse: Parse, write: Write) -> Details {
-    jwt_claims(token, parse, write).unwrap_or_else(|| vec![detail("format", "opaque: only the API can read it")])
+    let payload = token.split('.').nth(1).filter(|_| token.split('.').count() == 3);
+    let claims = payload.and_then(|payload| decode_part(payload, "the token's claims", parse).ok());
+    match claims.filter(|claims| claims.members().is_some_and(|members| !members.is_empty())) {
+        Some(claims) => vec![detail(CLAIMS, write(&claims))],
+        None => vec![detail("format", "opaque: only the API can read it")],
+    }
 }
 
 /// A refresh (RFC 6749 §6) for `api` (`None`: the sign-in's own token): whether the refresh
@@ -202,26 +229,48 @@ mod tests {
         assert_eq!(response_fields("<html>", parse, write), None);
     }
 
-    #[test]
-    fn a_jwt_shows_its_claims_and_an_opaque_token_none() {
-        let token =
-            jwt(serde_json::json!({"alg": "RS256"}), &serde_json::json!({"sub": "ada", "scope": "read", "exp": 5}));
-        let claims = jwt_claims(&token, parse, write).unwrap();
-        // serde_json's objects come out sorted; the browser's keep the token's order.
-        assert_eq!(claims, pairs(&[("exp", "5"), ("scope", "read"), ("sub", "ada")]));
-        assert_eq!(jwt_claims("opaque-token", parse, write), None);
-        assert_eq!(jwt_claims("a.%%%.c", parse, write), None);
+    /// A step as recorded, through its journal line, as read.
+    fn read(name: &str, details: Details) -> Vec<Step> {
+        let line = Step { name: name.into(), at: 7, details }.encode();
+        Step::decode(&line).unwrap().expand(parse, write)
     }
 
     #[test]
-    fn a_sign_in_shows_the_verifier_s_length_its_challenge_and_the_request_not_the_verifier() {
+    fn a_jwt_shows_its_claims_one_by_one_and_an_opaque_token_none() {
+        let token =
+            jwt(serde_json::json!({"alg": "RS256"}), &serde_json::json!({"sub": "ada", "scope": "read", "exp": 5}));
+        let [step] = &read("access-token", access_token_details(&token, parse, write))[..] else { panic!() };
+        // serde_json's objects come out sorted; the browser's keep the token's order.
+        assert_eq!(step.details, pairs(&[("exp", "5"), ("scope", "read"), ("sub", "ada")]));
+        assert!(!step.details.iter().any(|(_, value)| value.contains(&token)));
+        for opaque in ["opaque-token", "a.%%%.c", "a.e30.c"] {
+            assert_eq!(
+                access_token_details(opaque, parse, write),
+                pairs(&[("format", "opaque: only the API can read it")])
+            );
+        }
+    }
+
+    #[test]
+    fn the_id_token_step_keeps_its_checks_then_shows_each_claim() {
+        let claims = parse(r#"{"sub":"ada","roles":["reader"]}"#).unwrap();
+        let [step] = &read("id-token", id_token_details(&claims, write))[..] else { panic!() };
+        assert_eq!(step.details[0].0, "signature");
+        assert_eq!(step.details[2..], pairs(&[("roles", r#"["reader"]"#), ("sub", "ada")])[..]);
+    }
+
+    #[test]
+    fn a_sign_in_reads_as_the_verifier_s_length_its_challenge_and_the_request_not_the_verifier() {
         let url = "https://idp.test/authorize?client_id=c&code_challenge=abc&code_challenge_method=S256&state=s";
-        let [(v, verifier), (c, challenge), (a, authorize)] = sign_in_steps(url, 43);
-        assert_eq!((v, c, a), ("verifier", "challenge", "authorize"));
-        assert_eq!(verifier, pairs(&[("length", "43 characters, kept in this tab until the code exchange")]));
-        assert_eq!(challenge, pairs(&[("code_challenge", "abc"), ("code_challenge_method", "S256")]));
-        assert_eq!(authorize[0], detail("endpoint", "https://idp.test/authorize"));
-        assert_eq!(authorize.len(), 5);
+        let steps = read("sign-in", sign_in_details(url, 43));
+        let names: Vec<&str> = steps.iter().map(|step| step.name.as_str()).collect();
+        assert_eq!(names, ["verifier", "challenge", "authorize"]);
+        assert!(steps.iter().all(|step| step.at == 7));
+        let length = "43 characters, kept in this tab until the code exchange";
+        assert_eq!(steps[0].details, pairs(&[("length", length)]));
+        assert_eq!(steps[1].details, pairs(&[("code_challenge", "abc"), ("code_challenge_method", "S256")]));
+        assert_eq!(steps[2].details[0], detail("endpoint", "https://idp.test/authorize"));
+        assert_eq!(steps[2].details.len(), 5);
     }
 
     #[test]

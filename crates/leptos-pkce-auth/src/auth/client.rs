@@ -31,7 +31,7 @@ use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url
 use super::dpop::{Proof, nonce_of, provider_wants_nonce};
 use super::error::AuthError;
 use super::flow::{
-    access_token_details, callback_details, id_token_details, refresh_details, sign_in_steps, token_details,
+    access_token_details, callback_details, id_token_details, refresh_details, sign_in_details, token_details,
 };
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
@@ -396,9 +396,7 @@ impl AuthClient {
         if api.is_none() && !silent {
             journal::restart();
         }
-        for (name, details) in sign_in_steps(&request.url, request.transaction.verifier.len()) {
-            journal::record(name, details);
-        }
+        journal::record("sign-in", sign_in_details(&request.url, request.transaction.verifier.len()));
         location::assign(&request.url);
         Ok(())
     }

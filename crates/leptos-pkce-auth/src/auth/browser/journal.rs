@@ -1,6 +1,7 @@
 //! This tab's journal of the flow, for people to read: in sessionStorage, so that it outlives the
 //! trips to the provider and stays with this tab. Nothing still usable goes in (see `flow`).
 
+use super::json;
 use super::storage::{self, Area};
 use crate::auth::flow::{Details, Step};
 
@@ -23,8 +24,8 @@ pub fn record(name: &str, details: Details) {
     let _ = storage::set(Area::Session, KEY, &lines[lines.len().saturating_sub(MAX_STEPS)..].join("\n"));
 }
 
-/// The steps so far, oldest first (a line that is not a step is skipped).
+/// The steps so far, oldest first, as people read them (a line that is not a step is skipped).
 pub fn steps() -> Vec<Step> {
     let text = storage::get(Area::Session, KEY).unwrap_or_default();
-    text.lines().filter_map(Step::decode).collect()
+    text.lines().filter_map(Step::decode).flat_map(|step| step.expand(json::parse, json::stringify)).collect()
 }
