@@ -17,19 +17,20 @@ use crate::pages::{
 use crate::router::{provide_router, use_router};
 
 /// A page whose code, in the shipped build, is a WebAssembly module of its own, fetched when the
-/// page is first opened (`cargo xtask build` splits it off); elsewhere an ordinary function.
+/// page is first opened (`cargo xtask build` splits it off); elsewhere an ordinary function. It
+/// gives the page's component, for the caller to render where it is.
 macro_rules! on_demand {
     ($(#[$doc:meta])* $name:ident => $page:ident) => {
         $(#[$doc])*
         #[cfg(split)]
         #[leptos::wasm_split::wasm_split($name, wasm_split_path = ::leptos::wasm_split, fallible)]
-        fn $name() -> Result<AnyView, SplitLoaderError> {
-            Ok($page().into_any())
+        fn $name() -> Result<fn() -> AnyView, SplitLoaderError> {
+            Ok(|| $page().into_any())
         }
         $(#[$doc])*
         #[cfg(not(split))]
-        async fn $name() -> Result<AnyView, SplitLoaderError> {
-            Ok($page().into_any())
+        async fn $name() -> Result<fn() -> AnyView, SplitLoaderError> {
+            Ok(|| $page().into_any())
         }
     };
 }
@@ -47,21 +48,27 @@ on_demand!(
     flow_page => Flow
 );
 
+/// What a page whose code could not be fetched shows (opening it again tries again).
+fn not_fetched() -> AnyView {
+    view! {
+        <p role="alert" data-testid="page-error">
+            "This page could not be fetched. Check the connection, then open it again."
+        </p>
+    }
+    .into_any()
+}
+
 /// A page whose code may still have to be fetched: "Loading the page…" until it is there (the
-/// stylesheet hides the line once the page follows it: no signal, no effect); if it cannot be
-/// fetched, a sentence saying so (opening the page again tries again).
-fn lazy_page(page: impl Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static) -> AnyView {
-    let page = async move {
-        page.await.unwrap_or_else(|_| {
-            view! {
-                <p role="alert" data-testid="page-error">
-                    "This page could not be fetched. Check the connection, then open it again."
-                </p>
-            }
-            .into_any()
-        })
-    };
-    view! { <p class="busy loading">"Loading the page…"</p> {Suspend::new(page)} }.into_any()
+/// stylesheet hides the line once the page follows it). A signal set by a task: Leptos's
+/// `Suspend` would ship its async machinery on the sign-in path.
+fn lazy_page(page: impl Future<Output = Result<fn() -> AnyView, SplitLoaderError>> + 'static) -> AnyView {
+    let loaded = RwSignal::new(None);
+    spawn_local(async move {
+        let page = page.await.unwrap_or(not_fetched as fn() -> AnyView);
+        // The person may have left the page meanwhile: then there is nothing to show it in.
+        let _ = loaded.try_set(Some(page));
+    });
+    view! { <p class="busy loading">"Loading the page…"</p> {move || loaded.get().map(|page| page())} }.into_any()
 }
 
 /// The page for the current path.
