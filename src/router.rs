@@ -55,10 +55,10 @@ pub fn use_router() -> Router {
     expect_context::<Router>()
 }
 
-/// An in-app link: a plain click changes the route without a page load; a modified click (new
+/// An in-app link named `label` (plain text: no children's closure to build): a plain click changes the route without a page load; a modified click (new
 /// tab, new window) is left to the browser. The current page's link has `aria-current="page"`.
 #[component]
-pub fn Link(href: &'static str, children: Children) -> impl IntoView {
+pub fn Link(href: &'static str, label: &'static str) -> impl IntoView {
     let router = use_router();
     let on_click = move |event: ev::MouseEvent| {
         let modified = event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key();
@@ -68,5 +68,5 @@ pub fn Link(href: &'static str, children: Children) -> impl IntoView {
         }
     };
     let current = move || (router.path() == href).then_some("page");
-    view! { <a href=href aria-current=current on:click=on_click>{children()}</a> }
+    view! { <a href=href aria-current=current on:click=on_click>{label}</a> }
 }

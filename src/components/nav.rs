@@ -30,10 +30,10 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header>
             <nav aria-label="Pages">
-                <Link href="/">"Home"</Link>
-                <Link href="/profile">"Profile"</Link>
-                <Link href="/api">"API"</Link>
-                <Link href="/flow">"How it works"</Link>
+                <Link href="/" label="Home"/>
+                <Link href="/profile" label="Profile"/>
+                <Link href="/api" label="API"/>
+                <Link href="/flow" label="How it works"/>
             </nav>
             <div class="session">
                 <span class="status" data-testid="auth-status">{status}</span>

@@ -9,6 +9,6 @@ use crate::router::Link;
 pub fn NotFound() -> impl IntoView {
     view! {
         <h1>"Not found"</h1>
-        <p>"There is no page here. " <Link href="/">"Go home"</Link></p>
+        <p>"There is no page here. " <Link href="/" label="Go home"/></p>
     }
 }
