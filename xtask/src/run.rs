@@ -33,6 +33,8 @@ fn shipped(program: &str, args: &[&str]) -> Command {
         // The standard library's smaller variants (sorting, formatting, …).
         .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", SHIPPED_RUSTFLAGS)
+        // rust-lld without wasm-streams' exports (see the script).
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", root().join("xtask/link-shipped"))
         .env("CARGO_TARGET_DIR", root().join("target/shipped"));
     command
 }
