@@ -28,7 +28,7 @@ fn plain_sentence(code: &str) -> &'static str {
 #[component]
 pub fn ErrorPanel() -> impl IntoView {
     let auth = use_auth();
-    move || match auth.state.get() {
+    move || match &*auth.state.read() {
         AuthState::Error(error) => Some(view! {
             <section class="error" role="alert">
                 <h2>"Sign-in failed"</h2>

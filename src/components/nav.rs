@@ -10,11 +10,13 @@ use leptos_pkce_auth::{AuthState, use_auth};
 pub fn Nav() -> impl IntoView {
     let auth = use_auth();
     let status = move || auth.state.with(AuthState::status);
-    let user_name = move || match auth.state.get() {
-        AuthState::SignedIn(user) => Some(view! { <span class="user" data-testid="user-name">{user.name}</span> }),
+    let user_name = move || match &*auth.state.read() {
+        AuthState::SignedIn(user) => {
+            Some(view! { <span class="user" data-testid="user-name">{user.name.clone()}</span> })
+        }
         _ => None,
     };
-    let button = move || match auth.state.get() {
+    let button = move || match &*auth.state.read() {
         AuthState::SignedIn(_) => view! {
             <button data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
         }

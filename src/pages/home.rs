@@ -8,7 +8,7 @@ use leptos_pkce_auth::{AuthState, use_auth};
 #[component]
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
-    let greeting = move || match auth.state.get() {
+    let greeting = move || match &*auth.state.read() {
         AuthState::SignedIn(user) => format!("Welcome back, {}.", user.name),
         AuthState::Loading => "Checking your session…".to_owned(),
         _ => "Sign in to see your profile and call the demo API.".to_owned(),
