@@ -3,7 +3,7 @@
 //! redacted to their length.
 
 use crate::error::AuthError;
-use crate::id_token::{Claims, decode_part};
+use crate::id_token::{Claims, decode_claims};
 use crate::json::{Json, Parse, Write};
 use crate::record::{self, Record};
 
@@ -159,8 +159,7 @@ pub fn id_token_details(claims: &Claims, write: Write) -> Details {
 /// The access token's claims (a JWT's, RFC 7519 §7.2, read without any check: only to show
 /// them), or that it is opaque.
 pub fn access_token_details(token: &str, parse: Parse, write: Write) -> Details {
-    let payload = token.split('.').nth(1).filter(|_| token.split('.').count() == 3);
-    let claims = payload.and_then(|payload| decode_part(payload, "the token's claims", parse).ok());
+    let claims = decode_claims(token, parse).ok();
     match claims.filter(|claims| claims.members().is_some_and(|members| !members.is_empty())) {
         Some(claims) => vec![detail(CLAIMS, write(&claims))],
         None => vec![detail("format", "opaque: only the API can read it")],
