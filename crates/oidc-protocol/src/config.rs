@@ -48,7 +48,7 @@ impl Api {
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Issuer URL, always with a trailing slash as Auth0 writes it.
+    /// The issuer exactly as the provider states it (a bare Auth0 domain means `https://domain/`).
     pub issuer: String,
     pub client_id: String,
     pub audience: Option<String>,
@@ -66,14 +66,15 @@ pub struct Config {
 }
 
 impl Config {
-    /// The API that `url` belongs to (same origin; the longest matching base URL wins): the only
-    /// place its access token may go.
+    /// The API that `url` belongs to, the only place its access token may go: the one whose base
+    /// URL owns the path on a segment boundary (RFC 3986 §3.3), the longest first; none else.
     pub fn api_for(&self, url: &str) -> Option<&Api> {
-        let prefix = |api: &Api| url.starts_with(api.base_url.trim_end_matches('/'));
-        self.apis
-            .iter()
-            .filter(|api| may_carry_token(url, &api.base_url))
-            .max_by_key(|api| if prefix(api) { api.base_url.len() } else { 0 })
+        let owns = |api: &&Api| {
+            let base = api.base_url.trim_end_matches('/');
+            let rest = url.strip_prefix(base);
+            may_carry_token(url, base) && rest.is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        };
+        self.apis.iter().filter(owns).max_by_key(|api| api.base_url.trim_end_matches('/').len())
     }
 
     /// The main API (`api_base_url`), whose paths a relative URL names.
@@ -121,13 +122,13 @@ fn required(raw: &Json, key: &str) -> Result<String, AuthError> {
     string(raw, key)?.ok_or_else(|| config_error(format!("`{key}` is missing")))
 }
 
-/// Turns `tenant.eu.auth0.com` or `https://issuer/path` into an issuer URL with a trailing slash.
+/// OIDC Discovery §4, RFC 8414 §3: the issuer as the provider states it. A bare host name is an
+/// Auth0 domain, whose issuer is `https://domain/`; a URL is kept exactly as written (Google's,
+/// Okta's, Keycloak realms' and Azure AD's issuers have no trailing slash).
 pub fn normalize_domain(domain: &str) -> Result<String, AuthError> {
     let domain = domain.trim();
-    let mut issuer = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
-    if !issuer.ends_with('/') {
-        issuer.push('/');
-    }
+    let issuer =
+        if domain.contains("://") { domain.to_owned() } else { format!("https://{}/", domain.trim_end_matches('/')) };
     if origin_of(&issuer).is_none() || issuer.contains(['?', '#']) {
         return Err(AuthError::Config(format!("`domain` is not a host name or issuer URL: \"{domain}\"")));
     }
@@ -278,8 +279,17 @@ mod tests {
     #[test]
     fn bare_domains_become_https_issuers() {
         assert_eq!(normalize_domain("tenant.eu.auth0.com").unwrap(), "https://tenant.eu.auth0.com/");
-        assert_eq!(normalize_domain("https://id.test/realm").unwrap(), "https://id.test/realm/");
+        assert_eq!(normalize_domain("tenant.eu.auth0.com/").unwrap(), "https://tenant.eu.auth0.com/");
         assert_eq!(normalize_domain("http://localhost:4000/").unwrap(), "http://localhost:4000/");
+    }
+
+    #[test]
+    fn issuer_urls_are_kept_exactly_as_written() {
+        // Finding: every issuer got a trailing slash, so a provider stating "http://127.0.0.1:5500"
+        // (Google, Okta, Keycloak, Azure AD, Cognito, Zitadel) failed discovery's issuer check.
+        assert_eq!(normalize_domain("http://127.0.0.1:5500").unwrap(), "http://127.0.0.1:5500");
+        assert_eq!(normalize_domain("https://id.test/realms/demo").unwrap(), "https://id.test/realms/demo");
+        assert_eq!(normalize_domain(" https://accounts.google.com ").unwrap(), "https://accounts.google.com");
     }
 
     #[test]
@@ -324,6 +334,10 @@ mod tests {
         assert_eq!(name("https://o.test:8443/x"), Some("other"));
         assert_eq!(name("https://o.test/x"), None, "another port is another origin");
         assert_eq!(name("https://evil.test/https://api.a.test/"), None);
+        // Finding: a raw string prefix, and a same-origin URL no base URL owns got a token.
+        assert_eq!(name("https://api.a.test/reports-archive/1"), Some("api"), "a segment boundary");
+        assert_eq!(name("https://api.a.test/reports?x"), Some("reports"));
+        assert_eq!(name("https://api.a.test"), Some("api"));
         assert!(config.apis[0].is_main() && !config.apis[1].is_main());
         fn sorted(mut words: Vec<&str>) -> Vec<&str> {
             words.sort_unstable();
@@ -335,6 +349,18 @@ mod tests {
         let resources = config.resources();
         assert_eq!(resources[0], "https://a.test/", "the main API first");
         assert_eq!(sorted(resources), ["https://a.test/", "https://o.test/", "https://r.test/"]);
+    }
+
+    #[test]
+    fn a_url_no_base_url_owns_gets_no_token() {
+        let json = r#"{"domain":"a.test","client_id":"c","api_base_url":"https://a.test/api",
+            "apis":{"r":{"base_url":"https://a.test/reports","audience":"https://r.test/","scope":"s"}}}"#;
+        let config = config(json).unwrap();
+        let name = |url: &str| config.api_for(url).map(|api| api.name.as_str());
+        assert_eq!(name("https://a.test/other"), None, "same origin, owned by neither");
+        assert_eq!(name("https://a.test/apis"), None);
+        assert_eq!(name("https://a.test/reports-archive"), None);
+        assert_eq!((name("https://a.test/api/x"), name("https://a.test/reports/")), (Some("api"), Some("r")));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn discovery_url(issuer: &str) -> String {
 
 /// Auth0's fixed paths, used when the discovery document cannot be fetched.
 pub fn auth0_endpoints(issuer: &str) -> Endpoints {
+    let issuer = format!("{}/", issuer.trim_end_matches('/'));
     Endpoints {
         authorization: format!("{issuer}authorize"),
         token: format!("{issuer}oauth/token"),
@@ -156,6 +157,18 @@ mod tests {
     #[test]
     fn discovery_url_follows_the_spec() {
         assert_eq!(discovery_url(ISSUER), "https://tenant.eu.auth0.com/.well-known/openid-configuration");
+        // OIDC Discovery §4.1: appended to the issuer's path, whether or not it ends in a slash.
+        assert_eq!(discovery_url("https://id.test/o"), "https://id.test/o/.well-known/openid-configuration");
+        assert_eq!(discovery_url("http://127.0.0.1:5500"), "http://127.0.0.1:5500/.well-known/openid-configuration");
+    }
+
+    #[test]
+    fn an_issuer_without_a_trailing_slash_is_matched_exactly() {
+        let issuer = "https://id.test/o";
+        let endpoints = parse_discovery(issuer, &document(issuer, ""), parse).unwrap();
+        assert_eq!(endpoints.authorization, "https://id.test/oauthorize", "the document's own URLs, as written");
+        assert!(parse_discovery(issuer, &document("https://id.test/o/", ""), parse).is_err());
+        assert_eq!(auth0_endpoints(issuer).token, "https://id.test/o/oauth/token");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::json::{Json, Parse, Write};
+use super::url::normalized_without_query;
 
 /// The public half of the app's P-256 key, as a JWK (RFC 7518 §6.2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,9 +63,10 @@ pub struct Proof {
     pub access_token: Option<String>,
 }
 
-/// RFC 9449 §4.2: `htu` is the URL without its query and fragment.
-pub fn htu(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
+/// RFC 9449 §4.2–4.3: `htu` is the URL without its query and fragment, normalised as the server
+/// compares it (RFC 3986 §6.2.2–6.2.3).
+pub fn htu(url: &str) -> String {
+    normalized_without_query(url).unwrap_or_else(|| url.split(['?', '#']).next().unwrap_or(url).to_owned())
 }
 
 impl Proof {
@@ -79,8 +81,9 @@ impl Proof {
         ]);
         let mut claims = vec![
             ("jti".into(), text(&self.jti)),
-            ("htm".into(), text(&self.htm)),
-            ("htu".into(), text(htu(&self.url))),
+            // RFC 9110 §9.1: methods are case-sensitive; the request is sent upper-case too.
+            ("htm".into(), text(&self.htm.to_ascii_uppercase())),
+            ("htu".into(), text(&htu(&self.url))),
             ("iat".into(), Json::Number(self.iat as f64)),
         ];
         claims.extend(self.nonce.as_deref().map(|nonce| ("nonce".into(), text(nonce))));
@@ -160,6 +163,14 @@ mod tests {
         assert_eq!((claims["jti"].as_str(), claims["nonce"].as_str()), (Some("j1"), Some("n-1")));
         // RFC 9449 §7.1's example token and its `ath`.
         assert_eq!(claims["ath"], "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
+        // Finding: a lower-case method, `%7e` and dot segments made proofs the server refused.
+        let odd =
+            Proof { htm: "patch".into(), url: "https://API.test:443/a/../messages/%7e1?x".into(), ..proof.clone() };
+        let claims = decoded(odd.signing_input(&key(), write).split_once('.').unwrap().1);
+        assert_eq!(
+            (claims["htm"].as_str(), claims["htu"].as_str()),
+            (Some("PATCH"), Some("https://api.test/messages/~1"))
+        );
         let bare = Proof { nonce: None, access_token: None, ..proof }.signing_input(&key(), write);
         let claims = decoded(bare.split_once('.').unwrap().1);
         assert!(claims.get("nonce").is_none() && claims.get("ath").is_none());

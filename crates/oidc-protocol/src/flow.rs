@@ -136,15 +136,12 @@ pub fn callback_details(checked: &Result<String, AuthError>, iss: Option<&str>) 
     }
 }
 
-/// The token response (RFC 6749 §4.1.4), its credentials redacted, and the verifier it spent.
+/// The token response (RFC 6749 §4.1.4), its credentials redacted, and the verifier once spent:
+/// only a success proves the code was redeemed (an error, a 5xx or no answer may leave it usable).
 pub fn token_details(status: u16, body: &str, verifier: &str, parse: Parse, write: Write) -> Details {
     let fields = response_fields(body, parse, write).unwrap_or_default();
-    // Spent: the provider has seen it with the code.
-    [detail("status", status.to_string())]
-        .into_iter()
-        .chain(fields)
-        .chain([detail("code_verifier", verifier)])
-        .collect()
+    let spent = (200..300).contains(&status).then(|| detail("code_verifier", verifier));
+    [detail("status", status.to_string())].into_iter().chain(fields).chain(spent).collect()
 }
 
 /// The ID token's checks (OIDC Core §3.1.3.7) and its claims (as JSON, one by one once read).
@@ -226,6 +223,17 @@ mod tests {
         assert!(fields.contains(&("expires_in".into(), "86400".into())));
         assert!(fields.contains(&("token_type".into(), "Bearer".into())));
         assert_eq!(response_fields("<html>", parse, write), None);
+    }
+
+    #[test]
+    fn the_verifier_is_shown_only_once_spent() {
+        // Finding: it was recorded whatever the token endpoint answered.
+        let shows = |status, body| {
+            token_details(status, body, "the-verifier", parse, write).iter().any(|(_, v)| v == "the-verifier")
+        };
+        assert!(shows(200, r#"{"access_token":"a","token_type":"Bearer"}"#));
+        assert!(!shows(503, "<html>"), "a failed exchange may leave the code usable");
+        assert!(!shows(400, r#"{"error":"invalid_request"}"#));
     }
 
     /// A step as recorded, through its journal line, as read.

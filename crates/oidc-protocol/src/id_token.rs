@@ -57,6 +57,10 @@ pub fn decode_claims(jwt: &str, parse: Parse) -> Result<Claims, AuthError> {
     if alg.eq_ignore_ascii_case("none") {
         return Err(AuthError::IdTokenMalformed("it is unsigned (alg none)".into()));
     }
+    // RFC 7515 §4.1.11: critical extensions this client does not understand (it knows none).
+    if header.get("crit").is_some() {
+        return Err(AuthError::IdTokenMalformed("its header has critical extensions (`crit`)".into()));
+    }
     decode_part(payload, "payload", parse)
 }
 
@@ -122,6 +126,10 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
     if iat - leeway > now {
         let hint = format!("this device's clock is about {minutes} min behind the provider's; check it");
         return Err(claim_error("iat", format!("issued in the future ({hint})")));
+    }
+    // RFC 7519 §4.1.5: not to be accepted before `nbf` (with leeway), when present.
+    if claims.get("nbf").is_some() && time_claim(claims, "nbf")? - leeway > now {
+        return Err(claim_error("nbf", "the token is not valid yet"));
     }
     // §2: `auth_time` is a NumericDate, `acr` a string, `amr` an array of strings, when present.
     if claims.get("auth_time").is_some() {
@@ -265,6 +273,9 @@ pub(crate) mod tests {
         assert_eq!(failing_claim(without("iat"), &e), "iat");
         assert_eq!(failing_claim(with("nonce", json!("n2")), &e), "nonce");
         assert_eq!(failing_claim(without("nonce"), &e), "nonce");
+        assert_eq!(failing_claim(with("nbf", json!(NOW + 61)), &e), "nbf", "RFC 7519 §4.1.5");
+        assert_eq!(failing_claim(with("nbf", json!("now")), &e), "nbf");
+        assert!(validate_with(&with("nbf", json!(NOW + 59)), &e).is_ok(), "within the leeway");
     }
 
     #[test]
@@ -305,6 +316,7 @@ pub(crate) mod tests {
             jwt(json!({"alg": "none"}), &good),
             jwt(json!({"alg": "NONE"}), &good),
             jwt(json!({"typ": "JWT"}), &good),
+            jwt(json!({"alg": "RS256", "crit": ["exp"], "exp": 1}), &good),
             jwt(json!({"alg": "RS256"}), &json!([1, 2])),
             format!("{}.bm90IGpzb24.sig", jwt(json!({"alg": "RS256"}), &good).split('.').next().unwrap()),
         ];

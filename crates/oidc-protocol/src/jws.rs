@@ -84,7 +84,17 @@ pub fn parse_jwks(body: &str, parse: Parse) -> Result<Vec<Jwk>, AuthError> {
     Ok(keys.ok_or_else(|| bad("the provider's JWKS is unreadable"))?.iter().filter_map(read_jwk).collect())
 }
 
+/// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used" with RS256.
+const MIN_RSA_BITS: usize = 2048;
+
 impl Jwk {
+    /// The size of an RSA key's modulus `n` in bits (RFC 7518 §6.3.1.1), 0 when unreadable.
+    fn rsa_bits(&self) -> usize {
+        let n = self.n.as_deref().and_then(|n| URL_SAFE_NO_PAD.decode(n).ok()).unwrap_or_default();
+        let n = n.iter().position(|&b| b != 0).map_or(&[][..], |start| &n[start..]);
+        n.first().map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize)
+    }
+
     /// The key material alone, the JWK members WebCrypto imports (no `kid`, `alg` or `use`,
     /// which WebCrypto would check against its own idea of the key).
     pub fn key_material(&self) -> Vec<(&'static str, &str)> {
@@ -108,6 +118,7 @@ impl Jwk {
         let curve_ok = alg != SigningAlg::Es256 || self.crv.as_deref() == Some("P-256");
         self.kty == kty
             && curve_ok
+            && (alg != SigningAlg::Rs256 || self.rsa_bits() >= MIN_RSA_BITS)
             && self.key_use.as_deref().is_none_or(|u| u == "sig")
             && self.alg.as_deref().is_none_or(|a| a == name)
     }
@@ -135,8 +146,20 @@ mod tests {
         format!("{}.e30.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// A 2048-bit modulus (its top bit set), and one of 2047 bits.
+    fn modulus(bits: usize) -> String {
+        let mut n = vec![0xff_u8; bits.div_ceil(8)];
+        n[0] >>= (8 - bits % 8) % 8;
+        URL_SAFE_NO_PAD.encode(n)
+    }
+
+    fn jwks() -> String {
+        JWKS.replace("N2048", &modulus(2048)).replace("N2047", &modulus(2047))
+    }
+
     const JWKS: &str = r#"{"keys":[
-        {"kty":"RSA","kid":"r1","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"},
+        {"kty":"RSA","kid":"r1","alg":"RS256","use":"sig","n":"N2048","e":"AQAB"},
+        {"kty":"RSA","kid":"small","alg":"RS256","use":"sig","n":"N2047","e":"AQAB"},
         {"kty":"RSA","kid":"enc","use":"enc","n":"AQAB","e":"AQAB"},
         {"kty":"EC","kid":"e1","crv":"P-256","x":"AA","y":"AA"},
         {"kty":"EC","kid":"e384","crv":"P-384","x":"AA","y":"AA"},
@@ -169,8 +192,9 @@ mod tests {
 
     #[test]
     fn keys_are_chosen_by_kid_type_use_and_curve() {
-        let keys = parse_jwks(JWKS, parse).unwrap();
-        assert_eq!(keys.len(), 5, "the unreadable entry is skipped");
+        let keys = parse_jwks(&jwks(), parse).unwrap();
+        assert_eq!(keys.len(), 6, "the unreadable entry is skipped");
+        assert!(select_key(&keys, Some("small"), SigningAlg::Rs256).is_none(), "RSA under 2048 bits (RFC 7518 §3.3)");
         assert_eq!(select_key(&keys, Some("r1"), SigningAlg::Rs256).and_then(|k| k.kid.as_deref()), Some("r1"));
         assert_eq!(select_key(&keys, Some("e1"), SigningAlg::Es256).and_then(|k| k.kid.as_deref()), Some("e1"));
         assert!(select_key(&keys, Some("r1"), SigningAlg::Es256).is_none(), "wrong key type");
@@ -189,7 +213,7 @@ mod tests {
     #[test]
     fn webcrypto_gets_only_the_key_material() {
         let keys = parse_jwks(JWKS, parse).unwrap();
-        assert_eq!(keys[0].key_material(), [("kty", "RSA"), ("n", "AQAB"), ("e", "AQAB")]);
-        assert_eq!(keys[2].key_material(), [("kty", "EC"), ("crv", "P-256"), ("x", "AA"), ("y", "AA")]);
+        assert_eq!(keys[0].key_material(), [("kty", "RSA"), ("n", "N2048"), ("e", "AQAB")]);
+        assert_eq!(keys[3].key_material(), [("kty", "EC"), ("crv", "P-256"), ("x", "AA"), ("y", "AA")]);
     }
 }

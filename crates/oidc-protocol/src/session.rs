@@ -236,16 +236,11 @@ pub fn finish_refresh(
 ) -> Result<TokenSet, AuthError> {
     let response = parse_token_response(status, body, expected_type(config), parse)?;
     let wanted = api.and_then(Api::token_key);
-    let audience = wanted.filter(|_| grants(&response, api.and_then(|api| api.scope.as_deref())));
+    let granted = grants(&response, api.and_then(|api| api.scope.as_deref()));
     let claims = match response.id_token.as_deref() {
         Some(id_token) => {
             let claims = validate_id_token(id_token, &expectations(config, None, now), parse)?;
-            // OIDC Core §12.2: a refreshed ID token keeps the same `iss`, `sub` and `aud`.
-            for claim in ["iss", "sub", "aud"] {
-                if claims.get(claim) != previous.claims.get(claim) {
-                    return Err(AuthError::IdTokenClaim { claim, reason: "changed on refresh".into() });
-                }
-            }
+            check_continuity(&previous.claims, &claims)?;
             claims
         }
         None => previous.claims.clone(),
@@ -253,18 +248,17 @@ pub fn finish_refresh(
     let mut next = previous.clone();
     let mut access = Access::from_response(&response, now);
     // RFC 6749 §6: a new refresh token replaces the one spent; without one, the old stays valid.
-    let own = audience.and_then(|a| previous.own_refresh_token(Some(a)));
+    let own = wanted.and_then(|a| previous.own_refresh_token(Some(a)));
     match (own, response.refresh_token) {
         (Some(own), rotated) => access.refresh_token = Some(rotated.unwrap_or_else(|| own.to_owned())),
         (None, Some(rotated)) => next.refresh_token = Some(rotated),
         (None, None) => {}
     }
-    match audience {
+    match wanted {
         None => next.access = access,
-        Some(audience) => next.set_api_token(audience, access),
-    }
-    if let (Some(refused), None) = (wanted, audience) {
-        next.others.retain(|(a, _)| a != refused);
+        Some(audience) if granted => next.set_api_token(audience, access),
+        // Granted for something else: kept for no API (it would be sent where it does not belong).
+        Some(refused) => next.others.retain(|(a, _)| a != refused),
     }
     if let Some(id_token) = response.id_token {
         next.id_token = id_token;
@@ -272,6 +266,18 @@ pub fn finish_refresh(
         next.claims = claims;
     }
     Ok(next)
+}
+
+/// OIDC Core §12.2: a refreshed ID token keeps the original `iss`, `sub`, `aud` and `azp` (absent
+/// stays absent), and its `auth_time` and `nonce`, when present, are the original ones.
+fn check_continuity(original: &Claims, refreshed: &Claims) -> Result<(), AuthError> {
+    let same = |claim| refreshed.get(claim) == original.get(claim);
+    let kept_if_present = |claim| refreshed.get(claim).is_none() || same(claim);
+    let changed = ["iss", "sub", "aud", "azp"].into_iter().find(|claim| !same(claim));
+    match changed.or_else(|| ["auth_time", "nonce"].into_iter().find(|claim| !kept_if_present(claim))) {
+        Some(claim) => Err(AuthError::IdTokenClaim { claim, reason: "changed on refresh".into() }),
+        None => Ok(()),
+    }
 }
 
 /// Reads a token set kept by another tab or in storage; malformed contents are an error.
@@ -417,7 +423,9 @@ mod tests {
         let set =
             finish_refresh(&config(), &first, Some(&reports_api()), 200, &answer.to_string(), NOW, parse).unwrap();
         assert_eq!(set.access_for(Some("https://reports.test")), None, "no token for the API that was refused");
-        assert_eq!((set.access.token.as_str(), set.refresh_token.as_deref()), ("main2", Some("rt2")));
+        // Finding: it was kept as the main API's token, then sent there; it belongs to no API asked.
+        assert_eq!(set.access, first.access, "the sign-in's own token is not replaced by it");
+        assert_eq!(set.refresh_token.as_deref(), Some("rt2"), "the rotation is kept");
         assert!(refuses_audience(&AuthError::Provider { error: "invalid_target".into(), description: None }));
         assert!(!refuses_audience(&AuthError::Provider { error: "invalid_grant".into(), description: None }));
     }
@@ -502,6 +510,31 @@ mod tests {
         let other = jwt(json!({"alg": "RS256"}), &claims);
         let err = refreshed(json!({"access_token": "a", "token_type": "Bearer", "id_token": other})).unwrap_err();
         assert_eq!(err, AuthError::IdTokenClaim { claim: "sub", reason: "changed on refresh".into() });
+    }
+
+    #[test]
+    fn a_refreshed_id_token_keeps_azp_auth_time_and_nonce() {
+        let mut original = good_claims();
+        original["auth_time"] = json!(NOW - 5);
+        let first =
+            finish_login(&config(), "n1", 200, &body(&jwt(json!({"alg": "RS256"}), &original)), NOW, parse).unwrap();
+        let refresh_with = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut claims = original.clone();
+            change(&mut claims);
+            let answer =
+                json!({"access_token": "a", "token_type": "Bearer", "id_token": jwt(json!({"alg": "RS256"}), &claims)});
+            finish_refresh(&config(), &first, None, 200, &answer.to_string(), NOW + 10, parse)
+        };
+        let claim = |result: Result<TokenSet, AuthError>| match result {
+            Err(AuthError::IdTokenClaim { claim, .. }) => claim,
+            other => panic!("expected a claim error, got {other:?}"),
+        };
+        assert!(refresh_with(&|_| {}).is_ok());
+        assert!(refresh_with(&|c| drop(c.as_object_mut().unwrap().remove("nonce"))).is_ok(), "no nonce is fine");
+        assert!(refresh_with(&|c| drop(c.as_object_mut().unwrap().remove("auth_time"))).is_ok());
+        assert_eq!(claim(refresh_with(&|c| c["azp"] = json!("client"))), "azp", "absent stays absent");
+        assert_eq!(claim(refresh_with(&|c| c["auth_time"] = json!(NOW + 9))), "auth_time", "the original's");
+        assert_eq!(claim(refresh_with(&|c| c["nonce"] = json!("n2"))), "nonce");
     }
 
     #[test]

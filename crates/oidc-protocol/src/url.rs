@@ -52,14 +52,78 @@ pub fn origin_prefix(url: &str) -> Option<&str> {
     Some(&url[..end])
 }
 
-/// RFC 8252 §8.3: loopback hosts may use plain `http`.
+/// RFC 8252 §8.3, RFC 6761 §6.3: loopback hosts may use plain `http`: `localhost`, `::1` and
+/// the IPv4 literals of 127.0.0.0/8 (RFC 1122 §3.2.1.3), never a name that merely starts with `127.`.
 pub fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether `url` is `https`, or `http` on a loopback host (RFC 6749 §3.1.2.1 / RFC 8252 §8.3).
 pub fn is_secure_url(url: &str) -> bool {
     origin_of(url).is_some_and(|o| o.scheme == "https" || is_loopback(o.host))
+}
+
+/// RFC 3986 §2.3: the unreserved characters, which percent-encoding must not hide (§6.2.2.2).
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// RFC 3986 §3.3: what a path may hold as it is (`pchar` and `/`), besides percent-encodings.
+fn is_path_char(byte: u8) -> bool {
+    is_unreserved(byte) || b"!$&'()*+,;=:@/".contains(&byte)
+}
+
+/// RFC 3986 §6.2.2.1–2: percent-encodings in upper case, unreserved characters decoded, and any
+/// other byte a path cannot hold encoded (as the browser sends it).
+fn normalize_percent_encoding(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) if is_unreserved(byte) => out.push(byte as char),
+            (b'%', Some(byte)) => out.push_str(&format!("%{byte:02X}")),
+            (byte, _) if is_path_char(byte) => out.push(byte as char),
+            (byte, _) => out.push_str(&format!("%{byte:02X}")),
+        }
+        i += if bytes[i] == b'%' && hex.is_some() { 3 } else { 1 };
+    }
+    out
+}
+
+/// RFC 3986 §5.2.4: a path without its `.` and `..` segments.
+fn remove_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    let mut parts = path.split('/').skip(1).peekable();
+    while let Some(segment) = parts.next() {
+        match segment {
+            "." => {}
+            ".." => drop(segments.pop()),
+            other => segments.push(other),
+        }
+        // A path ending in a dot segment ends in `/`.
+        if parts.peek().is_none() && matches!(segment, "." | "..") {
+            segments.push("");
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// RFC 3986 §6.2.2–6.2.3 (as RFC 9449 §4.3 compares `htu`): an absolute URL's scheme, host and
+/// path, normalised — lower-case scheme and host, no default port, dot segments removed,
+/// percent-encoding normalised, an empty path as `/` — without its query and fragment.
+pub fn normalized_without_query(url: &str) -> Option<String> {
+    let Origin { scheme, .. } = origin_of(url)?;
+    let origin = origin_prefix(url)?;
+    let authority = origin[scheme.len() + 3..].to_ascii_lowercase();
+    let default_port = if scheme.eq_ignore_ascii_case("https") { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    let path = url[origin.len()..].split(['?', '#']).next().unwrap_or_default();
+    let path = remove_dot_segments(&normalize_percent_encoding(if path.is_empty() { "/" } else { path }));
+    Some(format!("{}://{authority}{path}", scheme.to_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -91,5 +155,29 @@ mod tests {
         assert!(is_secure_url("http://127.0.0.1:4000/"));
         assert!(!is_secure_url("http://tenant.eu.auth0.com/"));
         assert!(!is_secure_url("ftp://127.0.0.1/"));
+        assert!(is_secure_url("http://127.8.9.10:1/") && is_secure_url("http://[::1]:4000/"));
+    }
+
+    #[test]
+    fn urls_are_normalised_as_rfc_3986_compares_them() {
+        let norm = |url| normalized_without_query(url).unwrap();
+        assert_eq!(norm("https://API.Test:443/a/./b/../c%7e%2f?q=1#f"), "https://api.test/a/c~%2F");
+        assert_eq!(norm("http://127.0.0.1:4001"), "http://127.0.0.1:4001/");
+        assert_eq!(norm("http://a.test:80/x/.."), "http://a.test/");
+        assert_eq!(norm("https://a.test/../../x"), "https://a.test/x");
+        assert_eq!(norm("https://a.test/é d"), "https://a.test/%C3%A9%20d", "as the browser sends it");
+        assert_eq!(norm("https://a.test/100%"), "https://a.test/100%25");
+        assert_eq!(norm("https://a.test/a/b/."), "https://a.test/a/b/");
+        assert_eq!(normalized_without_query("/relative"), None);
+    }
+
+    #[test]
+    fn only_real_loopback_hosts_are_loopback() {
+        // Finding: any host name starting with `127.` counted as loopback, so plain http was taken.
+        for name in ["127.evil.example", "127.0.0.1.evil.test", "127.0.0.256", "127.1", "localhost.evil.test", "::2"] {
+            assert!(!is_loopback(name), "{name}");
+        }
+        assert!(!is_secure_url("http://127.evil.example/"));
+        assert!(is_loopback("127.0.0.1") && is_loopback("127.255.255.254") && is_loopback("LOCALHOST"));
     }
 }
