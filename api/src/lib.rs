@@ -1,10 +1,16 @@
 //! The demo protected APIs (messages, and reports on its own port and audience): JWT access
-//! tokens verified against the issuer's JWKS.
+//! tokens verified against the issuer's JWKS, opaque ones introspected at the issuer.
 
 pub mod dpop;
+pub mod expiring;
+pub mod introspection;
+pub mod issuer;
+pub mod jws;
 pub mod keys;
 pub mod messages;
+pub mod refetch;
 pub mod routes;
+pub mod uri;
 pub mod verify;
 
 /// What the API trusts and who may call it from a browser.
@@ -22,6 +28,17 @@ pub struct Settings {
     pub app_origins: Vec<String>,
     /// Clock tolerance for `exp` and `nbf`, in seconds.
     pub leeway: u64,
-    /// The shortest time between two JWKS fetches (an unknown `kid` must not become a fetch flood).
+    /// The shortest time between two fetches of discovery or the JWKS (an unknown `kid` or an
+    /// unreachable issuer must not become a fetch flood).
     pub jwks_min_refetch: std::time::Duration,
+    /// With credentials, access tokens that are no JWT are introspected at the issuer (RFC 7662);
+    /// without, they are refused.
+    pub introspection: Option<Introspection>,
+}
+
+/// RFC 7662 §2.1: this API's client credentials at the issuer's introspection endpoint.
+#[derive(Clone, Debug)]
+pub struct Introspection {
+    pub client_id: String,
+    pub client_secret: String,
 }

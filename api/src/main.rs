@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use api::Settings;
+use api::{Introspection, Settings};
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -23,9 +23,20 @@ async fn serve(port: String, router: axum::Router, what: &str) -> Result<(), Str
         .map_err(|e| e.to_string())
 }
 
+/// The API's client credentials for RFC 7662 introspection, when both are set.
+fn introspection() -> Result<Option<Introspection>, String> {
+    let var = |name| std::env::var(name).ok();
+    match (var("API_INTROSPECTION_CLIENT_ID"), var("API_INTROSPECTION_CLIENT_SECRET")) {
+        (Some(client_id), Some(client_secret)) => Ok(Some(Introspection { client_id, client_secret })),
+        (None, None) => Ok(None),
+        _ => Err("set both API_INTROSPECTION_CLIENT_ID and API_INTROSPECTION_CLIENT_SECRET, or neither".into()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let app_port = env("APP_PORT", "8080");
+    let introspection = introspection()?;
     let settings = |audience: String, port: &str| Settings {
         issuer: env("API_ISSUER", "http://127.0.0.1:4000/"),
         audience,
@@ -34,6 +45,7 @@ async fn main() -> Result<(), String> {
         app_origins: vec![format!("http://127.0.0.1:{app_port}"), format!("http://localhost:{app_port}")],
         leeway: 5,
         jwks_min_refetch: std::time::Duration::from_secs(30),
+        introspection: introspection.clone(),
     };
     let (api_port, reports_port) = (env("API_PORT", "4001"), env("REPORTS_PORT", "4002"));
     let messages = api::routes::router(settings(env("API_AUDIENCE", "https://api.leptos-pkce.test"), &api_port));

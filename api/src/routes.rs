@@ -15,11 +15,12 @@ use axum::{Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::Settings;
-use crate::dpop;
+use crate::introspection::Introspector;
+use crate::issuer::Issuer;
 use crate::keys::KeySource;
 use crate::messages::{Deletion, MAX_BODY, Message, Messages, NewMessage};
 use crate::verify::{AccessClaims, Refusal, require_scope, verify};
+use crate::{Settings, dpop, jws};
 
 /// The scope `/api/private-scoped` and `GET /api/messages` need.
 pub const MESSAGES_SCOPE: &str = "read:messages";
@@ -31,7 +32,10 @@ const REALM: &str = "leptos-pkce-api";
 
 struct Api {
     settings: Settings,
+    issuer: Issuer,
     keys: KeySource,
+    /// With the API's credentials at the issuer, for tokens that are no JWT.
+    introspector: Option<Introspector>,
     messages: Messages,
     replay: dpop::ReplayCache,
     nonces: dpop::Nonces,
@@ -73,10 +77,11 @@ impl IntoResponse for ApiError {
 /// RFC 9449 §7.1: the DPoP challenge's scheme and the algorithms the API takes for proofs.
 const DPOP_SCHEME: &str = "DPoP algs=\"ES256 RS256\"";
 
-/// A challenge naming `error` with its description (for developers; quotes cannot appear inside
-/// it), and the same as a JSON body.
-fn failed(scheme: &str, error: &str, why: String) -> (String, serde_json::Value) {
-    let challenge = format!("{scheme}, error=\"{error}\", error_description=\"{}\"", why.replace('"', "'"));
+/// A challenge naming `error` with its description, and the same as a JSON body. The
+/// description is one of this crate's fixed texts (no quote, no backslash, nothing from the
+/// request), so the challenge is always a well-formed header (RFC 9110 §11.2).
+fn failed(scheme: &str, error: &str, why: &'static str) -> (String, serde_json::Value) {
+    let challenge = format!("{scheme}, error=\"{error}\", error_description=\"{why}\"");
     (challenge, json!({"error": error, "error_description": why}))
 }
 
@@ -85,11 +90,16 @@ impl IntoResponse for Refusal {
         // RFC 6750 §3 and RFC 9449 §7.1: the challenge names the error; a nonce comes with it.
         let bearer = format!("Bearer realm=\"{REALM}\"");
         let (status, (challenge, body), nonce) = match self {
+            Refusal::Unavailable(why) => {
+                let body = json!({"error": "temporarily_unavailable", "error_description": why});
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
             Refusal::Missing => (
                 StatusCode::UNAUTHORIZED,
                 (bearer, json!({"error": "unauthorized", "error_description": "a bearer token is required"})),
                 None,
             ),
+            Refusal::InvalidRequest(why) => (StatusCode::BAD_REQUEST, failed(&bearer, "invalid_request", why), None),
             Refusal::InvalidToken(why) => (StatusCode::UNAUTHORIZED, failed(&bearer, "invalid_token", why), None),
             Refusal::InsufficientScope(scope) => (
                 StatusCode::FORBIDDEN,
@@ -103,7 +113,7 @@ impl IntoResponse for Refusal {
                 (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "invalid_dpop_proof", why), None)
             }
             Refusal::UseNonce(nonce) => {
-                let why = "the DPoP proof must carry the nonce given in DPoP-Nonce".to_owned();
+                let why = "the DPoP proof must carry the nonce given in DPoP-Nonce";
                 (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "use_dpop_nonce", why), Some(nonce))
             }
         };
@@ -121,44 +131,56 @@ impl IntoResponse for Refusal {
 /// RFC 6750 §2.1 `Authorization: Bearer <token>` or RFC 9449 §7.1 `DPoP <token>` (schemes are
 /// case-insensitive): whether it is DPoP, and the token.
 fn credentials(headers: &HeaderMap) -> Result<(bool, &str), Refusal> {
-    let value = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Refusal::Missing)?;
-    match value.split_once(' ') {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(Refusal::Missing)?;
+    // RFC 6750 §2, §3.1 and RFC 9110 §5.3: Authorization is a singleton field; two are one
+    // malformed request, not a choice of credentials.
+    if values.next().is_some() {
+        return Err(Refusal::InvalidRequest("one Authorization header at most"));
+    }
+    let not_a_token = || Refusal::InvalidToken("the Authorization header is not a bearer or DPoP token");
+    match value.to_str().map_err(|_| not_a_token())?.split_once(' ') {
         Some((scheme, token)) if !token.trim().is_empty() && scheme.eq_ignore_ascii_case("bearer") => {
             Ok((false, token.trim()))
         }
         Some((scheme, token)) if !token.trim().is_empty() && scheme.eq_ignore_ascii_case("dpop") => {
             Ok((true, token.trim()))
         }
-        _ => Err(Refusal::InvalidToken("the Authorization header is not a bearer or DPoP token".into())),
+        _ => Err(not_a_token()),
     }
 }
 
 /// The token's claims, once it is valid here and, when DPoP-bound, proven by its key.
 async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal> {
     let (dpop, token) = credentials(&request.headers)?;
-    let claims = verify(token, &api.keys, &api.settings).await?;
+    let at = now();
+    let claims = match &api.introspector {
+        // RFC 7662 §2: a token that is no JWT is the issuer's to judge.
+        Some(introspector) if jws::header(token).is_none() => {
+            introspector.claims(token, &api.issuer, &api.settings, at).await?
+        }
+        _ => verify(token, &api.issuer, &api.keys, &api.settings).await?,
+    };
     match (dpop, claims.jkt()) {
         (false, None) => Ok(claims),
         // RFC 9449 §7.2: a DPoP-bound token is not accepted as a bearer token.
-        (false, Some(_)) => Err(Refusal::InvalidToken("a DPoP-bound token needs the DPoP scheme and a proof".into())),
-        (true, None) => Err(Refusal::InvalidToken("the token is not DPoP-bound".into())),
+        (false, Some(_)) => Err(Refusal::InvalidToken("a DPoP-bound token needs the DPoP scheme and a proof")),
+        (true, None) => Err(Refusal::InvalidToken("the token is not DPoP-bound")),
         (true, Some(jkt)) => {
             let mut proofs = request.headers.get_all(DPOP).iter();
             let (Some(proof), None) = (proofs.next().and_then(|p| p.to_str().ok()), proofs.next()) else {
-                return Err(Refusal::InvalidProof("exactly one DPoP header is required".into()));
+                return Err(Refusal::InvalidProof("exactly one DPoP header is required"));
             };
+            // RFC 9449 §4.3 item 9: the URL the client addressed, this API's public origin and the path.
             let url = format!("{}{}", api.settings.public_url, request.uri.path());
-            let at = now();
-            let checked = dpop::Request { method: request.method.as_str(), url: &url, access_token: token, now: at };
+            let checked =
+                dpop::Request { method: request.method.as_str(), url: &url, access_token: token, jkt, now: at };
             let nonces = api.settings.dpop_nonce.then_some(&api.nonces);
-            let thumbprint = dpop::check(proof, &checked, &api.replay, nonces).map_err(|e| match e {
+            dpop::check(proof, &checked, &api.replay, nonces).map_err(|e| match e {
                 dpop::ProofError::Invalid(why) => Refusal::InvalidProof(why),
                 dpop::ProofError::UseNonce => Refusal::UseNonce(api.nonces.current(at)),
+                dpop::ProofError::Busy => Refusal::Unavailable("too many recent DPoP proofs to remember another"),
             })?;
-            // RFC 9449 §7.1: the proof's key is the one the token is bound to.
-            if thumbprint != jkt {
-                return Err(Refusal::InvalidProof("the proof is signed by another key than the token's".into()));
-            }
             Ok(claims)
         }
     }
@@ -249,10 +271,11 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
     let layer = cors(&settings.app_origins);
-    let keys = KeySource::new(&settings.issuer, settings.jwks_min_refetch);
     (
         Arc::new(Api {
-            keys,
+            issuer: Issuer::new(&settings.issuer, settings.jwks_min_refetch),
+            keys: KeySource::new(settings.jwks_min_refetch),
+            introspector: settings.introspection.as_ref().map(Introspector::new),
             settings,
             messages: Messages::default(),
             replay: dpop::ReplayCache::default(),

@@ -1,13 +1,22 @@
 //! Access token verification (RFC 9068 §4, RFC 8725) and the scopes it grants.
 
+use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
 use crate::Settings;
-use crate::keys::KeySource;
+use crate::issuer::Issuer;
+use crate::keys::{KeyError, KeySource};
 
 /// RFC 8725 §3.1: only these asymmetric algorithms; never `none`, never HS* (key confusion).
 const ALLOWED: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
+/// RFC 9068 §4: the `typ` of a JWT access token (RFC 7515 §4.1.9: compared ignoring case).
+const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+/// Why a token is refused, in fixed words: nothing of the token is echoed (RFC 6750 §3).
+pub const EXPIRED: &str = "the token has expired";
+pub const NOT_YET_VALID: &str = "the token is not valid yet";
+pub const OTHER_ISSUER: &str = "the token is from another issuer";
+pub const OTHER_AUDIENCE: &str = "the token is for another audience";
 
 /// The claims the API uses.
 #[derive(Clone, Debug, Deserialize)]
@@ -34,9 +43,7 @@ impl AccessClaims {
     pub fn jkt(&self) -> Option<&str> {
         self.cnf.as_ref()?.jkt.as_deref()
     }
-}
 
-impl AccessClaims {
     /// Every scope and permission the token grants.
     pub fn scopes(&self) -> Vec<&str> {
         let mut scopes: Vec<&str> = self.scope.split(' ').filter(|s| !s.is_empty()).collect();
@@ -49,38 +56,68 @@ impl AccessClaims {
     }
 }
 
-/// Why a request is refused (RFC 6750 §3.1).
+/// Why a request is refused (RFC 6750 §3.1), each reason in fixed words.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// No bearer token at all: 401 without an error code.
     Missing,
+    /// A malformed request (RFC 6750 §3.1, such as two `Authorization` headers): 400 `invalid_request`.
+    InvalidRequest(&'static str),
     /// A token that is not valid here: 401 `invalid_token`.
-    InvalidToken(String),
+    InvalidToken(&'static str),
     /// A valid token without the scope the endpoint needs: 403 `insufficient_scope`.
     InsufficientScope(&'static str),
     /// RFC 9449 §7.1: a missing or bad DPoP proof: 401 `invalid_dpop_proof`.
-    InvalidProof(String),
+    InvalidProof(&'static str),
     /// RFC 9449 §9: the proof lacks this API's nonce, which comes with the answer: 401 `use_dpop_nonce`.
     UseNonce(String),
+    /// What checking the token needs (the issuer's keys or its introspection) is out of reach: 503.
+    Unavailable(&'static str),
 }
 
-/// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.
-pub async fn verify(token: &str, keys: &KeySource, settings: &Settings) -> Result<AccessClaims, Refusal> {
-    let invalid = |why: String| Refusal::InvalidToken(why);
-    let header = decode_header(token).map_err(|e| invalid(format!("malformed token: {e}")))?;
-    if !ALLOWED.contains(&header.alg) {
-        return Err(invalid(format!("algorithm {:?} is not accepted", header.alg)));
+/// What jsonwebtoken found wrong with a token, in fixed words.
+fn refused_because(error: &Error) -> &'static str {
+    match error.kind() {
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::ExpiredSignature => EXPIRED,
+        ErrorKind::ImmatureSignature => NOT_YET_VALID,
+        ErrorKind::InvalidIssuer => OTHER_ISSUER,
+        ErrorKind::InvalidAudience => OTHER_AUDIENCE,
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        _ => "the token is malformed",
     }
-    let kid = header.kid.ok_or_else(|| invalid("the token has no key id".into()))?;
-    let jwk = keys.key(&kid).await.map_err(invalid)?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(format!("unusable key: {e}")))?;
+}
+
+/// Verifies `typ`, algorithm, signature, `iss`, `aud`, `exp` and `nbf`, and returns the claims.
+pub async fn verify(
+    token: &str,
+    issuer: &Issuer,
+    keys: &KeySource,
+    settings: &Settings,
+) -> Result<AccessClaims, Refusal> {
+    let header = decode_header(token).map_err(|e| Refusal::InvalidToken(refused_because(&e)))?;
+    // RFC 9068 §4: "at+jwt" keeps other JWTs of the issuer (ID tokens, say) from passing as access tokens.
+    if !header.typ.is_some_and(|typ| ACCESS_TOKEN_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t))) {
+        return Err(Refusal::InvalidToken("the token's typ is not at+jwt"));
+    }
+    if !ALLOWED.contains(&header.alg) {
+        return Err(Refusal::InvalidToken("the token's algorithm is not accepted"));
+    }
+    let kid = header.kid.ok_or(Refusal::InvalidToken("the token has no key id"))?;
+    let jwk = keys.key(issuer, &kid).await.map_err(|e| match e {
+        KeyError::Unknown => Refusal::InvalidToken("the token's key id is none of the issuer's keys"),
+        KeyError::Unavailable => Refusal::Unavailable("the issuer's keys cannot be fetched now"),
+    })?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::InvalidToken("the issuer's key is unusable"))?;
     let mut validation = Validation::new(header.alg);
-    validation.set_issuer(&[&settings.issuer]);
+    validation.set_issuer(&[&issuer.id]);
     validation.set_audience(&[&settings.audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
     validation.leeway = settings.leeway;
-    decode::<AccessClaims>(token, &key, &validation).map(|data| data.claims).map_err(|e| invalid(format!("{e}")))
+    decode::<AccessClaims>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| Refusal::InvalidToken(refused_because(&e)))
 }
 
 /// Fails with `insufficient_scope` unless the claims grant `scope`.

@@ -10,9 +10,11 @@ use api::Settings;
 use api::dpop::token_hash;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -33,22 +35,35 @@ fn bound_token(provider: &Provider) -> String {
     rs256(&c)
 }
 
+/// `value` with the members of `changes` set.
+fn changed(mut value: Value, changes: &Value) -> Value {
+    for (key, change) in changes.as_object().into_iter().flatten() {
+        value[key] = change.clone();
+    }
+    value
+}
+
+/// A proof signed by a test key for `method` `url` and `token`, with these claims changed and
+/// these members added to its header's `jwk`.
+fn proof_with(kid: &str, method: &str, url: &str, token: &str, changes: Value, jwk_changes: Value) -> String {
+    static JTI: AtomicU64 = AtomicU64::new(0);
+    let (alg, key) = match kid {
+        "test-es256" => (Algorithm::ES256, EncodingKey::from_ec_pem(ES256_PEM).unwrap()),
+        _ => (Algorithm::RS256, EncodingKey::from_rsa_pem(RS256_PEM).unwrap()),
+    };
+    let jwk = changed(serde_json::to_value(public_jwk(kid)).unwrap(), &jwk_changes);
+    let header = json!({"typ": "dpop+jwt", "alg": alg, "jwk": jwk});
+    let claims = json!({"htm": method, "htu": url, "iat": now(), "ath": token_hash(token),
+                        "jti": format!("proof-{}", JTI.fetch_add(1, Ordering::SeqCst))});
+    let part = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let input = format!("{}.{}", part(&header), part(&changed(claims, &changes)));
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, alg).unwrap();
+    format!("{input}.{signature}")
+}
+
 /// A proof signed by a test key for `method` `url` and `token`, with these claims changed.
 fn proof(kid: &str, method: &str, url: &str, token: &str, changes: Value) -> String {
-    static JTI: AtomicU64 = AtomicU64::new(0);
-    let mut header = Header::new(if kid == "test-es256" { Algorithm::ES256 } else { Algorithm::RS256 });
-    header.typ = Some("dpop+jwt".into());
-    header.jwk = Some(public_jwk(kid));
-    let mut claims = json!({"htm": method, "htu": url, "iat": now(), "ath": token_hash(token),
-                            "jti": format!("proof-{}", JTI.fetch_add(1, Ordering::SeqCst))});
-    for (key, value) in changes.as_object().into_iter().flatten() {
-        claims[key] = value.clone();
-    }
-    let key = match kid {
-        "test-es256" => EncodingKey::from_ec_pem(ES256_PEM).unwrap(),
-        _ => EncodingKey::from_rsa_pem(RS256_PEM).unwrap(),
-    };
-    encode(&header, &claims, &key).unwrap()
+    proof_with(kid, method, url, token, changes, json!({}))
 }
 
 /// An answer: its status, `WWW-Authenticate`, JSON `error` and `DPoP-Nonce`.
@@ -129,7 +144,7 @@ async fn each_bad_proof_is_refused() {
 #[tokio::test]
 async fn an_api_that_wants_a_nonce_hands_one_out_and_takes_the_retry() {
     let provider = provider().await;
-    let settings = Settings { dpop_nonce: true, ..settings(&provider, AUDIENCE, Duration::from_secs(30)) };
+    let settings = Settings { dpop_nonce: true, ..settings(&provider.issuer, AUDIENCE, Duration::from_secs(30)) };
     let app = api::routes::router(settings);
     let token = bound_token(&provider);
     let first = get(&app, &format!("DPoP {token}"), Some(&proof("test-es256", "GET", URL, &token, json!({})))).await;
@@ -140,4 +155,89 @@ async fn an_api_that_wants_a_nonce_hands_one_out_and_takes_the_retry() {
     assert_eq!(get(&app, &format!("DPoP {token}"), Some(&made_up)).await.error, json!("use_dpop_nonce"));
     let retry = proof("test-es256", "GET", URL, &token, json!({ "nonce": nonce }));
     assert_eq!(get(&app, &format!("DPoP {token}"), Some(&retry)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_proof_from_another_key_uses_up_no_jti() {
+    // Finding: the jti was recorded before the proof's key was compared with the token's.
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    let foreign = proof("test-rs256", "GET", URL, &token, json!({"jti": "shared"}));
+    let reply = get(&app, &format!("DPoP {token}"), Some(&foreign)).await;
+    assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")));
+    let own = proof("test-es256", "GET", URL, &token, json!({"jti": "shared"}));
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&own)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_proof_from_the_far_future_is_refused_not_a_panic() {
+    // Finding: `iat + 60` overflowed (a panic in a debug build).
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    for iat in [u64::MAX, u64::MAX - 30] {
+        let far = proof("test-es256", "GET", URL, &token, json!({ "iat": iat }));
+        let reply = get(&app, &format!("DPoP {token}"), Some(&far)).await;
+        assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{iat}");
+    }
+}
+
+#[tokio::test]
+async fn a_proof_whose_jwk_holds_a_private_key_is_refused() {
+    // RFC 9449 §4.2: the jwk must not contain a private key.
+    let (provider, app) = setup().await;
+    let token = bound_token(&provider);
+    let es_private = proof_with("test-es256", "GET", URL, &token, json!({}), json!({"d": "c2VjcmV0"}));
+    let reply = get(&app, &format!("DPoP {token}"), Some(&es_private)).await;
+    assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "EC d");
+    let mut rs = claims(&provider.issuer);
+    rs["cnf"] = json!({"jkt": public_jwk("test-rs256").thumbprint(ThumbprintHash::SHA256).unwrap()});
+    let rs_token = rs256(&rs);
+    for member in ["d", "p", "q", "dp", "dq", "qi"] {
+        let mut jwk_changes = json!({});
+        jwk_changes[member] = json!("c2VjcmV0");
+        let private = proof_with("test-rs256", "GET", URL, &rs_token, json!({}), jwk_changes);
+        let reply = get(&app, &format!("DPoP {rs_token}"), Some(&private)).await;
+        assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{member}");
+    }
+    let public = proof("test-rs256", "GET", URL, &rs_token, json!({}));
+    assert_eq!(get(&app, &format!("DPoP {rs_token}"), Some(&public)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn htu_is_compared_once_normalised_and_htm_exactly() {
+    // RFC 9449 §4.3 items 8–9 with RFC 3986 §6.2.2–3, on both sides (the API's public URL too).
+    let provider = provider().await;
+    let settings = Settings {
+        public_url: "HTTP://API.test:80".into(),
+        ..settings(&provider.issuer, AUDIENCE, Duration::from_secs(30))
+    };
+    let app = api::routes::router(settings);
+    let token = bound_token(&provider);
+    let same = [
+        URL,
+        "HTTP://API.TEST:80/api/private",
+        "http://api.test/api/%70rivate",
+        "http://api.test/api/x/../private",
+        "http://api.test/api/./private?q=1#f",
+    ];
+    for htu in same {
+        let reply =
+            get(&app, &format!("DPoP {token}"), Some(&proof("test-es256", "GET", htu, &token, json!({})))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{htu}");
+    }
+    let other = [
+        "http://api.test/api/private/",
+        "https://api.test/api/private",
+        "http://api.test:8080/api/private",
+        "http://api.test/API/private",
+        "http://api.test/api/private%2F",
+        "/api/private",
+    ];
+    for htu in other {
+        let reply =
+            get(&app, &format!("DPoP {token}"), Some(&proof("test-es256", "GET", htu, &token, json!({})))).await;
+        assert_eq!((reply.status, reply.error), (StatusCode::UNAUTHORIZED, json!("invalid_dpop_proof")), "{htu}");
+    }
+    let lower = proof("test-es256", "get", URL, &token, json!({}));
+    assert_eq!(get(&app, &format!("DPoP {token}"), Some(&lower)).await.status, StatusCode::UNAUTHORIZED, "htm get");
 }

@@ -113,7 +113,7 @@ async fn cors_lets_the_app_post_json_and_delete() {
 #[tokio::test]
 async fn the_reports_api_has_its_own_audience_and_scope() {
     let provider = provider().await;
-    let app = api::routes::reports_router(settings(&provider, REPORTS, Duration::from_secs(30)));
+    let app = api::routes::reports_router(settings(&provider.issuer, REPORTS, Duration::from_secs(30)));
     let good = call(&app, "/api/reports", Some(&token(&provider, "ada", "read:reports", REPORTS))).await;
     assert_eq!(good.status, StatusCode::OK);
     assert_eq!(good.body["sub"], "ada");

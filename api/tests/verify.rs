@@ -16,6 +16,7 @@ async fn assert_invalid(app: &axum::Router, token: &str, why: &str) {
     let answer = call(app, "/api/private", Some(&format!("Bearer {token}"))).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{why}");
     assert!(answer.challenge.contains("error=\"invalid_token\""), "{why}: {}", answer.challenge);
+    assert!(well_formed_challenge(&answer.challenge), "{why}: {}", answer.challenge);
     assert_eq!(answer.body["error"], "invalid_token", "{why}");
 }
 
@@ -87,8 +88,7 @@ async fn forged_and_unsigned_tokens_are_refused() {
     let body = payload.split('.').nth(1).unwrap();
     assert_invalid(&app, &format!("eyJhbGciOiJub25lIiwia2lkIjoidGVzdC1yczI1NiJ9.{body}."), "alg none").await;
     // RFC 8725 §2.1: HS256 with the public key as the secret (algorithm confusion).
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some("test-rs256".into());
+    let header = access_token_header(Algorithm::HS256, "test-rs256");
     let confused = encode(&header, &good, &EncodingKey::from_secret(JWKS.as_bytes())).unwrap();
     assert_invalid(&app, &confused, "HS256").await;
     assert_invalid(&app, "not.a.jwt", "garbage").await;
@@ -158,4 +158,95 @@ async fn cors_lets_the_app_send_authorization_and_read_the_challenge() {
     let other = Request::get("/api/public").header(header::ORIGIN, "http://evil.test").body(Body::empty()).unwrap();
     let response = app.clone().oneshot(other).await.unwrap();
     assert!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn only_an_at_jwt_typ_is_an_access_token() {
+    // RFC 9068 §4: `typ` must be `at+jwt` or `application/at+jwt` (an ID token is no access token).
+    let (provider, app) = setup().await;
+    let good = claims(&provider.issuer);
+    let typed = |typ: Option<&str>| {
+        let header = Header { typ: typ.map(str::to_owned), ..access_token_header(Algorithm::RS256, "test-rs256") };
+        sign_with(&header, RS256_PEM, &good)
+    };
+    for typ in [Some("JWT"), None, Some("dpop+jwt"), Some("at+jwt2"), Some("")] {
+        assert_invalid(&app, &typed(typ), &format!("typ {typ:?}")).await;
+    }
+    for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
+        assert_eq!(private_status(&app, &typed(Some(typ))).await, StatusCode::OK, "{typ}");
+    }
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_a_bad_request() {
+    // RFC 6750 §2 and §3.1, RFC 9110 §5.3: one Authorization header; two are not a choice.
+    let (provider, app) = setup().await;
+    let good = format!("Bearer {}", rs256(&claims(&provider.issuer)));
+    for second in [good.as_str(), "Bearer other"] {
+        let request = Request::get("/api/private")
+            .header(header::AUTHORIZATION, &good)
+            .header(header::AUTHORIZATION, second)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap().to_owned();
+        assert!(challenge.contains("error=\"invalid_request\"") && well_formed_challenge(&challenge), "{challenge}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"], "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_key_id_still_gets_a_well_formed_challenge_that_echoes_nothing() {
+    // RFC 6750 §3: every 401 carries a challenge; a kid with a newline, a NUL or a trailing
+    // backslash once dropped it or broke its quoting.
+    let (provider, app) = setup().await;
+    for kid in ["evil\nkid", "evil\0kid", "evil\\", "evil\"kid", "evil\r\n\tX-Injected: 1"] {
+        let token = sign(Algorithm::RS256, kid, RS256_PEM, &claims(&provider.issuer));
+        let answer = call(&app, "/api/private", Some(&format!("Bearer {token}"))).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{kid:?}");
+        assert!(well_formed_challenge(&answer.challenge), "{kid:?}: {:?}", answer.challenge);
+        assert!(answer.challenge.contains("error=\"invalid_token\""), "{kid:?}: {}", answer.challenge);
+        assert!(!answer.challenge.contains("evil"), "{kid:?}: {}", answer.challenge);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_discovery_is_not_retried_on_every_request() {
+    // Finding: a failed discovery was fetched again for each request (a fetch flood).
+    let (provider, app) = setup().await;
+    provider.discovery_fails.store(true, Ordering::SeqCst);
+    let good = rs256(&claims(&provider.issuer));
+    for _ in 0..5 {
+        let answer = call(&app, "/api/private", Some(&format!("Bearer {good}"))).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the keys are out of reach, the token is not at fault"
+        );
+    }
+    assert_eq!(provider.discovery_hits.load(Ordering::SeqCst), 1, "no refetch within jwks_min_refetch");
+    assert_eq!(provider.jwks_hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_known_key_id_never_waits_for_a_fetch_of_an_unknown_one() {
+    // Finding: the key lock was held across the JWKS fetch.
+    let (provider, app) = setup_with(Duration::ZERO).await;
+    let good = rs256(&claims(&provider.issuer));
+    assert_eq!(private_status(&app, &good).await, StatusCode::OK);
+    provider.jwks_hangs.store(true, Ordering::SeqCst);
+    let unknown = sign(Algorithm::RS256, "rotated", OTHER_PEM, &claims(&provider.issuer));
+    let hanging = tokio::spawn({
+        let app = app.clone();
+        async move { private_status(&app, &unknown).await }
+    });
+    while provider.jwks_hits.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let known = tokio::time::timeout(Duration::from_secs(2), private_status(&app, &good)).await;
+    assert_eq!(known.ok(), Some(StatusCode::OK), "answered while the other fetch hangs");
+    assert!(!hanging.is_finished());
+    hanging.abort();
 }

@@ -2,7 +2,7 @@
 //! and requests sent as the app sends them.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,34 +21,49 @@ pub const RS256_PEM: &[u8] = include_bytes!("../fixtures/test-rs256.pem");
 pub const ES256_PEM: &[u8] = include_bytes!("../fixtures/test-es256.pem");
 pub const OTHER_PEM: &[u8] = include_bytes!("../fixtures/other-rs256.pem");
 
-/// A provider that serves only discovery and the JWKS, counting JWKS fetches.
+/// A provider that serves only discovery and the JWKS, counting fetches of each.
 pub struct Provider {
     pub issuer: String,
+    pub discovery_hits: Arc<AtomicUsize>,
     pub jwks_hits: Arc<AtomicUsize>,
     /// What `/jwks` serves; a test may rotate it.
     pub jwks: Arc<Mutex<String>>,
+    /// While set, discovery answers 503.
+    pub discovery_fails: Arc<AtomicBool>,
+    /// While set, `/jwks` never answers.
+    pub jwks_hangs: Arc<AtomicBool>,
 }
 
 pub async fn provider() -> Provider {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}/", listener.local_addr().unwrap());
-    let jwks_hits = Arc::new(AtomicUsize::new(0));
-    let hits = jwks_hits.clone();
-    let jwks = Arc::new(Mutex::new(JWKS.to_owned()));
-    let served = jwks.clone();
+    let provider = Provider {
+        issuer: issuer.clone(),
+        discovery_hits: Arc::default(),
+        jwks_hits: Arc::default(),
+        jwks: Arc::new(Mutex::new(JWKS.to_owned())),
+        discovery_fails: Arc::default(),
+        jwks_hangs: Arc::default(),
+    };
+    let (hits, fails) = (provider.discovery_hits.clone(), provider.discovery_fails.clone());
     let doc = json!({"issuer": issuer, "jwks_uri": format!("{issuer}jwks")});
-    let app = axum::Router::new()
-        .route("/.well-known/openid-configuration", get(move || async move { axum::Json(doc) }))
-        .route(
-            "/jwks",
-            get(move || async move {
-                hits.fetch_add(1, Ordering::SeqCst);
-                let body = served.lock().unwrap().clone();
-                ([(header::CONTENT_TYPE, "application/json")], body)
-            }),
-        );
+    let discovery = move || async move {
+        hits.fetch_add(1, Ordering::SeqCst);
+        let status = if fails.load(Ordering::SeqCst) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+        (status, axum::Json(doc))
+    };
+    let (hits, served, hangs) = (provider.jwks_hits.clone(), provider.jwks.clone(), provider.jwks_hangs.clone());
+    let jwks = move || async move {
+        hits.fetch_add(1, Ordering::SeqCst);
+        if hangs.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        let body = served.lock().unwrap().clone();
+        ([(header::CONTENT_TYPE, "application/json")], body)
+    };
+    let app = axum::Router::new().route("/.well-known/openid-configuration", get(discovery)).route("/jwks", get(jwks));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider { issuer, jwks_hits, jwks }
+    provider
 }
 
 pub fn now() -> u64 {
@@ -60,14 +75,22 @@ pub fn claims(issuer: &str) -> Value {
            "scope": "read:messages", "client_id": "app"})
 }
 
-pub fn sign(alg: Algorithm, kid: &str, pem: &[u8], claims: &Value) -> String {
-    let mut header = Header::new(alg);
-    header.kid = Some(kid.into());
-    let key = match alg {
+/// The header of an access token (RFC 9068 §2.1: `typ` `at+jwt`) signed by `kid`.
+pub fn access_token_header(alg: Algorithm, kid: &str) -> Header {
+    Header { typ: Some("at+jwt".into()), kid: Some(kid.into()), ..Header::new(alg) }
+}
+
+/// `claims` under `header`, signed with `pem` (EC for ES256, else RSA).
+pub fn sign_with(header: &Header, pem: &[u8], claims: &Value) -> String {
+    let key = match header.alg {
         Algorithm::ES256 => EncodingKey::from_ec_pem(pem).unwrap(),
         _ => EncodingKey::from_rsa_pem(pem).unwrap(),
     };
-    encode(&header, claims, &key).unwrap()
+    encode(header, claims, &key).unwrap()
+}
+
+pub fn sign(alg: Algorithm, kid: &str, pem: &[u8], claims: &Value) -> String {
+    sign_with(&access_token_header(alg, kid), pem, claims)
 }
 
 pub fn rs256(claims: &Value) -> String {
@@ -114,25 +137,77 @@ pub async fn private_status(app: &axum::Router, token: &str) -> StatusCode {
     call(app, "/api/private", Some(&format!("Bearer {token}"))).await.status
 }
 
-/// The settings of an API of `audience` trusting `provider`.
-pub fn settings(provider: &Provider, audience: &str, jwks_min_refetch: Duration) -> Settings {
+/// The settings of an API of `audience` trusting `issuer`.
+pub fn settings(issuer: &str, audience: &str, jwks_min_refetch: Duration) -> Settings {
     Settings {
-        issuer: provider.issuer.clone(),
+        issuer: issuer.to_owned(),
         audience: audience.into(),
         public_url: "http://api.test".into(),
         dpop_nonce: false,
         app_origins: vec!["http://127.0.0.1:8080".into()],
         leeway: 5,
         jwks_min_refetch,
+        introspection: None,
     }
 }
 
 pub async fn setup_with(jwks_min_refetch: Duration) -> (Provider, axum::Router) {
     let provider = provider().await;
-    let router = api::routes::router(settings(&provider, AUDIENCE, jwks_min_refetch));
+    let router = api::routes::router(settings(&provider.issuer, AUDIENCE, jwks_min_refetch));
     (provider, router)
 }
 
 pub async fn setup() -> (Provider, axum::Router) {
     setup_with(Duration::from_secs(30)).await
+}
+
+/// RFC 9110 §11.3 (with §5.6.2–4): `challenge` is an auth-scheme and auth-params, each value a
+/// token or a quoted-string.
+pub fn well_formed_challenge(challenge: &str) -> bool {
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let token = |s: &str| -> usize { s.find(|c: char| !is_tchar(c)).unwrap_or(s.len()) };
+    let scheme = token(challenge);
+    let mut rest = &challenge[scheme..];
+    if scheme == 0 {
+        return false;
+    }
+    let mut first = true;
+    while !rest.is_empty() {
+        rest = match rest.strip_prefix(if first { " " } else { ", " }) {
+            Some(rest) => rest,
+            None => return false,
+        };
+        first = false;
+        let name = token(rest);
+        rest = match rest[name..].strip_prefix('=') {
+            Some(rest) if name > 0 => rest,
+            _ => return false,
+        };
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let (mut escaped, mut end) = (false, None);
+            for (at, c) in quoted.char_indices() {
+                if c != '\t' && !(' '..='~').contains(&c) {
+                    return false;
+                }
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => {
+                        end = Some(at);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else { return false };
+            rest = &quoted[end + 1..];
+        } else {
+            let value = token(rest);
+            if value == 0 {
+                return false;
+            }
+            rest = &rest[value..];
+        }
+    }
+    true
 }

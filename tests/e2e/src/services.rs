@@ -21,13 +21,13 @@ use std::future::Future;
 /// The provider's, the API's and the app's fixed local addresses (DESIGN.md "Local ports").
 pub const IDP: &str = "http://127.0.0.1:4000";
 pub const APP: &str = "http://127.0.0.1:8080";
-const API_PORT: u16 = 4001;
+pub(crate) const API_PORT: u16 = 4001;
 const REPORTS_PORT: u16 = 4002;
-const APP_PORT: u16 = 8080;
-const CHROMEDRIVER_PORT: u16 = 4444;
+pub(crate) const APP_PORT: u16 = 8080;
+pub(crate) const CHROMEDRIVER_PORT: u16 = 4444;
 
 /// A child process killed (with its output kept in a log file) when dropped.
-struct Process {
+pub(crate) struct Process {
     name: &'static str,
     child: Child,
 }
@@ -39,7 +39,7 @@ impl Drop for Process {
     }
 }
 
-fn spawn(name: &'static str, mut command: Command, log: &Path) -> Result<Process, String> {
+pub(crate) fn spawn(name: &'static str, mut command: Command, log: &Path) -> Result<Process, String> {
     let out = std::fs::File::create(log).map_err(|e| format!("{name} log: {e}"))?;
     let err = out.try_clone().map_err(|e| format!("{name} log: {e}"))?;
     command.stdout(out).stderr(err).stdin(Stdio::null());
@@ -60,7 +60,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Polls `url` until it answers 200, or fails after `timeout`.
-async fn wait_until_up(process: &mut Process, url: &str, timeout: Duration) -> Result<(), String> {
+pub(crate) async fn wait_until_up(process: &mut Process, url: &str, timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(response) = reqwest::get(url).await
@@ -95,7 +95,7 @@ async fn config_json(State(config): State<(ConfigOverride, PathBuf)>) -> Respons
 }
 
 /// The headers of `dist/_headers` (Netlify format: `  Name: value` lines under `/*`).
-fn site_headers(dist: &Path) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+pub(crate) fn site_headers(dist: &Path) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
     let text = std::fs::read_to_string(dist.join("_headers")).map_err(fail("dist/_headers"))?;
     text.lines()
         .filter_map(|line| line.strip_prefix("  ")?.split_once(": "))
@@ -106,7 +106,7 @@ fn site_headers(dist: &Path) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
         .collect()
 }
 
-async fn add_site_headers(
+pub(crate) async fn add_site_headers(
     State(headers): State<Arc<Vec<(HeaderName, HeaderValue)>>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -132,7 +132,7 @@ async fn no_store(request: axum::extract::Request, next: axum::middleware::Next)
 }
 
 /// Serves `app` on 127.0.0.1:`port` until the process ends.
-async fn listen(app: Router, port: u16) -> Result<(), String> {
+pub(crate) async fn listen(app: Router, port: u16) -> Result<(), String> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     tokio::spawn(async move {
@@ -259,6 +259,7 @@ fn api_settings(audience: &str, port: u16, dpop_nonce: bool) -> api::Settings {
         app_origins: vec![APP.into()],
         leeway: 0,
         jwks_min_refetch: Duration::from_secs(30),
+        introspection: None,
     }
 }
 
@@ -483,6 +484,6 @@ impl Fixture {
 }
 
 /// chromedriver from `CHROMEDRIVER`, else Debian's.
-fn chromedriver() -> String {
+pub(crate) fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
