@@ -125,11 +125,38 @@ pub fn npm_package(package: &str) -> Result<(), String> {
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
 }
 
+/// The second provider's Python packages (django-oauth-toolkit, `dev/idp-dot`): a virtualenv in
+/// `dev/idp-dot/.venv` with the hashed lockfile, unless that lockfile is installed already.
+fn python_packages() -> Result<(), String> {
+    let dir = root().join("dev/idp-dot");
+    let lock = std::fs::read(dir.join("requirements.txt")).map_err(|e| format!("dev/idp-dot/requirements.txt: {e}"))?;
+    let marker = dir.join(".venv/installed-requirements.txt");
+    if std::fs::read(&marker).is_ok_and(|installed| installed == lock) {
+        return Ok(());
+    }
+    say("installing the Python packages in dev/idp-dot (django-oauth-toolkit) into dev/idp-dot/.venv");
+    let mut venv = Command::new("python3");
+    venv.args(["-m", "venv", ".venv"]).current_dir(&dir);
+    if !dir.join(".venv/bin/pip").exists() && run(&mut venv).is_err() {
+        say("installing Python and its venv module from Debian");
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "python3", "python3-venv"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run(&mut venv)?;
+    }
+    run(Command::new(dir.join(".venv/bin/pip"))
+        .args(["install", "--require-hashes", "--disable-pip-version-check", "-r", "requirements.txt"])
+        .current_dir(&dir))?;
+    std::fs::write(&marker, lock).map_err(|e| format!("{}: {e}", marker.display()))
+}
+
 /// Everything `dev`, `test` and `size` need.
 pub fn everything() -> Result<(), String> {
     wasm_target()?;
     nightly()?;
     npm_packages()?;
+    python_packages()?;
     chromium()?;
     trunk()?;
     wasm_bindgen_cli()

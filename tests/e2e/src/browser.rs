@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use crate::provider::{OIDC_PROVIDER, Provider};
 use crate::services::APP;
 use crate::{Outcome, fail};
 
@@ -46,9 +47,10 @@ where
     }
 }
 
-/// One browser with its own fresh profile (cookies, storage).
+/// One browser with its own fresh profile (cookies, storage), signing in at `provider`'s pages.
 pub struct Browser {
     client: Client,
+    provider: &'static Provider,
 }
 
 fn css(testid: &str) -> String {
@@ -72,7 +74,12 @@ impl Browser {
             .connect(driver_url)
             .await
             .map_err(fail("start Chromium"))?;
-        Ok(Browser { client })
+        Ok(Browser { client, provider: &OIDC_PROVIDER })
+    }
+
+    /// This browser, meeting `provider`'s login form and logout page (oidc-provider's until told).
+    pub fn at(self, provider: &'static Provider) -> Browser {
+        Browser { provider, ..self }
     }
 
     /// Ends the session (closes Chromium).
@@ -169,14 +176,15 @@ impl Browser {
 
     /// Fills the provider's dev login form (any login is accepted).
     pub async fn sign_in_at_provider(&self, login: &str) -> Outcome {
-        let form = wait_for("the provider's login form", || async {
-            Ok(self.client.find(Locator::Css("input[name=login]")).await.ok())
+        let provider = self.provider;
+        let form = wait_for(&format!("the login form of {}", provider.name), || async {
+            Ok(self.client.find(Locator::Css(provider.login_input)).await.ok())
         })
         .await?;
         form.send_keys(login).await.map_err(fail("type login"))?;
-        let password = self.client.find(Locator::Css("input[name=password]")).await.map_err(fail("password"))?;
+        let password = self.client.find(Locator::Css(provider.password_input)).await.map_err(fail("password"))?;
         password.send_keys("any password").await.map_err(fail("type password"))?;
-        self.click_css("button[type=submit]").await
+        self.click_css(provider.submit).await
     }
 
     /// Signs in from the home page and waits for the signed-in view.
@@ -191,7 +199,7 @@ impl Browser {
     /// Signs in at the provider if it asks (it may not, while its session lasts); waits for the app.
     pub async fn sign_in_if_asked(&self, login: &str) -> Outcome {
         let asked = wait_for("the provider's form or the signed-in app", || async {
-            if self.client.find(Locator::Css("input[name=login]")).await.is_ok() {
+            if self.client.find(Locator::Css(self.provider.login_input)).await.is_ok() {
                 return Ok(Some(true));
             }
             let status = self.text("auth-status").await?;
@@ -220,7 +228,7 @@ impl Browser {
 
     /// Answers the provider's "Do you want to sign-out?" page.
     pub async fn confirm_provider_logout(&self) -> Outcome {
-        self.click_css("button[value=yes]").await
+        self.click_css(self.provider.confirm_logout).await
     }
 
     /// Runs a script in the page and returns its value.
@@ -296,6 +304,11 @@ impl Browser {
         let body: Value =
             serde_json::from_str(&response.text().await.map_err(fail(command))?).map_err(fail(command))?;
         if ok { Ok(body["value"].clone()) } else { Err(format!("{command}: {body}")) }
+    }
+
+    /// Resizes the window (a plain window: no device emulation, which zooms out and hides overflow).
+    pub async fn resize(&self, width: u32, height: u32) -> Outcome {
+        self.client.set_window_size(width, height).await.map_err(fail("resize"))
     }
 
     /// The current tab's handle.

@@ -3,6 +3,8 @@
 
 pub mod api_page;
 pub mod browser;
+pub mod dot;
+pub mod provider;
 pub mod services;
 
 use std::future::Future;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 
 pub use browser::Browser;
 use libtest_mimic::{Arguments, Failed, Trial};
+pub use provider::Provider;
 pub use services::Fixture;
 
 /// What a scenario returns: `Err` carries the reason it failed.
@@ -27,14 +30,39 @@ pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
     if condition { Ok(()) } else { Err(message.into()) }
 }
 
-/// Runs one scenario by name.
-pub type Dispatch = for<'a> fn(&'a str, &'a Fixture, &'a Browser) -> Pin<Box<dyn Future<Output = Outcome> + 'a>>;
+/// Runs one scenario by name, on a suite's fixture `H`.
+pub type DispatchOn<H> = for<'a> fn(&'a str, &'a H, &'a Browser) -> Pin<Box<dyn Future<Output = Outcome> + 'a>>;
 
-fn run_scenario(fixture: &Fixture, name: &str, dispatch: Dispatch) -> Result<(), Failed> {
+/// Runs one scenario by name.
+pub type Dispatch = DispatchOn<Fixture>;
+
+/// What a suite's scenarios share whatever the provider: a runtime, chromedriver, and the
+/// provider implementation the browser signs in at.
+pub trait Harness: Send + Sync + 'static {
+    fn runtime(&self) -> &tokio::runtime::Runtime;
+    fn driver_url(&self) -> &str;
+    fn provider(&self) -> &'static Provider;
+}
+
+impl Harness for Fixture {
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    fn driver_url(&self) -> &str {
+        Fixture::driver_url(self)
+    }
+
+    fn provider(&self) -> &'static Provider {
+        &provider::OIDC_PROVIDER
+    }
+}
+
+fn run_scenario<H: Harness>(fixture: &H, name: &str, dispatch: DispatchOn<H>) -> Result<(), Failed> {
     fixture
-        .runtime
+        .runtime()
         .block_on(async {
-            let browser = Browser::open(fixture.driver_url()).await?;
+            let browser = Browser::open(fixture.driver_url()).await?.at(fixture.provider());
             let result = dispatch(name, fixture, &browser).await;
             browser.close().await;
             result
@@ -46,13 +74,22 @@ fn run_scenario(fixture: &Fixture, name: &str, dispatch: Dispatch) -> Result<(),
 /// access tokens living `access_token_ttl` seconds, the app built into `site`); every process is
 /// stopped before it returns.
 pub fn run_suite(site: &str, access_token_ttl: u32, scenarios: &[&'static str], dispatch: Dispatch) -> ExitCode {
+    run_suite_on(|| Fixture::start_site(access_token_ttl, site), scenarios, dispatch)
+}
+
+/// [`run_suite`] on the fixture that `start` makes (another provider's, say).
+pub fn run_suite_on<H: Harness>(
+    start: impl FnOnce() -> Result<H, String>,
+    scenarios: &[&'static str],
+    dispatch: DispatchOn<H>,
+) -> ExitCode {
     let mut args = Arguments::from_args();
     // One provider and fixed ports: scenarios run one after another.
     args.test_threads = Some(1);
     let fixture = if args.list {
         None
     } else {
-        match Fixture::start_site(access_token_ttl, site) {
+        match start() {
             Ok(fixture) => Some(Arc::new(fixture)),
             Err(e) => {
                 eprintln!("end-to-end fixture failed to start: {e}");
@@ -65,7 +102,7 @@ pub fn run_suite(site: &str, access_token_ttl: u32, scenarios: &[&'static str], 
         .map(|&name| {
             let fixture = fixture.clone();
             Trial::test(name, move || match &fixture {
-                Some(fixture) => run_scenario(fixture, name, dispatch),
+                Some(fixture) => run_scenario(fixture.as_ref(), name, dispatch),
                 None => Ok(()),
             })
         })
@@ -77,9 +114,28 @@ pub fn run_suite(site: &str, access_token_ttl: u32, scenarios: &[&'static str], 
 
 /// Declares a suite: `suite!(access_token_ttl: 60, scenario_a, scenario_b)` where each scenario is
 /// `async fn(&Fixture, &Browser) -> Outcome`; the app is the release build in `dist/` unless
-/// `site: "examples/…/dist",` comes first.
+/// `site: "examples/…/dist",` comes first; with `fixture: Type = start_expression,` first, the
+/// scenarios take `&Type` (a [`Harness`]) and share the fixture that expression makes.
 #[macro_export]
 macro_rules! suite {
+    (fixture: $fixture:ty = $start:expr, $($name:ident),* $(,)?) => {
+        fn dispatch<'a>(
+            name: &'a str,
+            f: &'a $fixture,
+            b: &'a $crate::Browser,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::Outcome> + 'a>> {
+            Box::pin(async move {
+                match name {
+                    $(stringify!($name) => $name(f, b).await,)*
+                    _ => Err(format!("unknown scenario {name}")),
+                }
+            })
+        }
+
+        fn main() -> std::process::ExitCode {
+            $crate::run_suite_on(|| $start, &[$(stringify!($name)),*], dispatch)
+        }
+    };
     (access_token_ttl: $ttl:expr, $($name:ident),* $(,)?) => {
         $crate::suite!(site: "dist", access_token_ttl: $ttl, $($name),*);
     };

@@ -164,10 +164,11 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
     call_ok(b, "private").await?;
     b.wait_token_expired().await?;
     let refresh_token = b.stored_refresh_token().await?;
-    // The provider unreachable (nothing on that port), the tokens as they were.
-    f.override_config_keys(
-        json!({"token_storage": "local", "leeway_seconds": LEEWAY, "domain": "http://127.0.0.1:4999"}),
-    )?;
+    // The provider unreachable from this browser, the tokens as they were (pointing `domain`
+    // elsewhere would be another issuer, whose tokens are rightly not adopted).
+    let block = |urls: Vec<&str>| b.cdp(f.driver_url(), "Network.setBlockedURLs", json!({ "urls": urls }));
+    b.cdp(f.driver_url(), "Network.enable", json!({})).await?;
+    block(vec!["*127.0.0.1:4000/oauth/token*"]).await?;
     let outcome: Outcome = async {
         b.reload().await?;
         b.wait_text("auth-status", "signed-in").await?;
@@ -179,7 +180,7 @@ async fn a_provider_outage_during_refresh_keeps_the_refresh_token(f: &Fixture, b
         ensure(refreshes(f).await? == before, "nothing reached the provider")
     }
     .await;
-    f.override_config_keys(json!({"token_storage": "local", "leeway_seconds": LEEWAY}))?;
+    block(vec![]).await?;
     outcome?;
     // The provider back: the kept refresh token still works.
     b.reload().await?;

@@ -159,6 +159,25 @@ async fn every_page_fits_a_phone_and_a_desktop_and_names_its_controls(f: &Fixtur
     Ok(())
 }
 
+/// Finding: at 390 px, a name without spaces (a long e-mail-like login) pushed the header and
+/// `/profile` sideways. In a plain 390 px window, both wrap it.
+async fn a_long_name_without_spaces_wraps_on_a_phone(_f: &Fixture, b: &Browser) -> Outcome {
+    let login = format!("{}@example.test", "averyveryverylongloginwithoutanyspaces".repeat(2));
+    ensure(login.len() >= 60, "a 60-character login")?;
+    b.resize(390, 844).await?;
+    b.sign_in(&login).await?;
+    let width = b.script("return window.innerWidth;").await?.as_f64().unwrap_or_default();
+    ensure(width <= 400.0, format!("the window is {width} px wide, not a phone's"))?;
+    for (path, ready) in [("/", "[data-testid=user-name]"), ("/profile", "[data-claim=sub]")] {
+        b.goto(path).await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        b.wait_css_present(ready).await?;
+        let over = b.script("return document.documentElement.scrollWidth - window.innerWidth;").await?;
+        ensure(over.as_f64().is_some_and(|o| o <= 0.0), format!("{path} scrolls sideways by {over} px"))?;
+    }
+    Ok(())
+}
+
 /// The relative luminance of a computed `rgb(…)` colour (WCAG 2.x), from 0 (black) to 1.
 fn luminance(rgb: &str) -> Option<f64> {
     let channels: Vec<f64> = rgb
@@ -567,6 +586,21 @@ async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Bro
     .await
 }
 
+/// Finding: a stored token set was trusted as found. One granted for another audience than the
+/// configuration asks for (left over after config.json changed, or planted) is not adopted: the
+/// browser signs in again (silently, its provider session alive).
+async fn a_stored_token_set_for_another_audience_is_not_adopted(f: &Fixture, b: &Browser) -> Outcome {
+    f.with_config(json!({"token_storage": "local"}), async {
+        b.sign_in("ada").await?;
+        let before = code_exchanges(f).await?;
+        f.override_config_keys(json!({"token_storage": "local", "audience": "https://reports.leptos-pkce.test"}))?;
+        b.reload().await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        ensure(code_exchanges(f).await? == before + 1, "the stored set of another audience was adopted")
+    })
+    .await
+}
+
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
     let cases = [
         ("{ not json", "config.json"),
@@ -639,6 +673,7 @@ e2e::suite!(
     a_second_tab_gets_the_session_from_the_first,
     sign_out_ends_every_tab_and_the_provider_session,
     every_page_fits_a_phone_and_a_desktop_and_names_its_controls,
+    a_long_name_without_spaces_wraps_on_a_phone,
     the_pages_follow_a_dark_colour_scheme_with_readable_text,
     sign_out_revokes_the_refresh_token_before_leaving,
     a_protected_route_sends_to_sign_in_and_back,
@@ -657,4 +692,5 @@ e2e::suite!(
     a_provider_down_at_the_callback_is_a_clear_network_error,
     disabled_storage_is_a_clear_error_not_a_crash,
     a_broken_config_shows_a_config_error,
+    a_stored_token_set_for_another_audience_is_not_adopted,
 );
