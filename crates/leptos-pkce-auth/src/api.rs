@@ -2,7 +2,7 @@
 //! only to its origin; one refresh and one retry on `invalid_token`; typed errors for the rest.
 
 use wasm_bindgen::JsValue;
-use web_sys::AbortSignal;
+use web_sys::{AbortSignal, RequestRedirect};
 
 use crate::auth::bearer::{Verdict, verdict};
 use crate::auth::browser::http::{self, ApiResponse, FetchError, Outgoing};
@@ -244,6 +244,9 @@ async fn send(
     url: &str,
     access: Option<&Access>,
 ) -> Result<ApiResponse, ApiError> {
+    // RFC 9110 §9.1: methods are case-sensitive, and `fetch` upper-cases only some (not `patch`):
+    // the request and its DPoP proof name the same one.
+    let method = request.method.to_ascii_uppercase();
     let mut headers: Vec<(&str, String)> = request.headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     if let Some(body) = &request.body {
         headers.push(("Content-Type", body.content_type().to_owned()));
@@ -251,7 +254,7 @@ async fn send(
     if let Some(access) = access {
         let bound = access.token_type.eq_ignore_ascii_case("DPoP");
         if bound {
-            let proof = client.proof(request.method, url, Some(&access.token), false).await.map_err(ApiError::Auth)?;
+            let proof = client.proof(&method, url, Some(&access.token), false).await.map_err(ApiError::Auth)?;
             headers.extend(proof.map(|proof| ("DPoP", proof)));
         }
         headers.push(("Authorization", format!("{} {}", if bound { "DPoP" } else { "Bearer" }, access.token)));
@@ -261,7 +264,8 @@ async fn send(
         body: request.body.as_ref().map(Body::to_js),
         timeout_ms: request.timeout_ms,
         signal: request.signal.as_ref(),
-        ..Outgoing::new(request.method, url)
+        redirect: if access.is_some() { RequestRedirect::Error } else { RequestRedirect::Follow },
+        ..Outgoing::new(&method, url)
     };
     let response = http::exchange(out).await.map_err(ApiError::Fetch)?;
     client.remember_nonce(url, response.header("DPoP-Nonce"));

@@ -155,7 +155,7 @@ fn the_browser_parses_json_and_refuses_documents_nested_too_deeply() {
 #[wasm_bindgen_test]
 async fn a_tab_with_tokens_answers_a_request() {
     // An ID token whose payload is {"sub":"u"}.
-    let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1&clock_offset=0";
+    let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1&clock_offset=0&session=s1";
     let tokens = parse_token_set(stored, json::parse).unwrap();
     let answer = tokens.clone();
     let _live = TabChannel::open(move |m| {
@@ -219,4 +219,34 @@ mod signatures {
             assert!(!verifies(&parts.join(".")).await, "{name}");
         }
     }
+}
+
+/// Finding: without Web Locks (an app on plain http at a LAN address is no secure context),
+/// refreshes were not serialised even in one tab.
+#[wasm_bindgen_test]
+async fn without_web_locks_callers_in_a_tab_still_take_turns() {
+    use crate::auth::browser::lock::{sleep, with_lock};
+    use std::cell::RefCell;
+    let hide = "globalThis.__locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks'); \
+        Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined, configurable: true});";
+    js_sys::eval(hide).unwrap();
+    let log = RefCell::new(Vec::new());
+    let caller = |name: &'static str, ms| {
+        let log = &log;
+        with_lock("test.lock", async move {
+            log.borrow_mut().push(format!("{name} in"));
+            sleep(ms).await;
+            log.borrow_mut().push(format!("{name} out"));
+        })
+    };
+    futures::future::join3(caller("a", 40), caller("b", 5), caller("c", 1)).await;
+    js_sys::eval("Object.defineProperty(Navigator.prototype, 'locks', globalThis.__locks);").unwrap();
+    assert_eq!(log.into_inner(), ["a in", "a out", "b in", "b out", "c in", "c out"]);
+}
+
+/// The S256 challenge WebCrypto computes is RFC 7636's (Appendix B's vector).
+#[wasm_bindgen_test]
+async fn webcrypto_makes_the_rfc_7636_challenge() {
+    let digest = crate::auth::browser::webcrypto::sha256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").await.unwrap();
+    assert_eq!(crate::auth::pkce::random_string(&digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }

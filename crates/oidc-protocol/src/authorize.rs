@@ -2,7 +2,7 @@
 
 use super::config::{Api, Config};
 use super::discovery::Endpoints;
-use super::pkce::{challenge, random_string};
+use super::pkce::random_string;
 use super::record::{self, Record};
 use super::url::with_query;
 
@@ -86,12 +86,21 @@ pub fn return_path(config: &Config, origin: &str, path: &str) -> String {
     if format!("{origin}{path_only}") == config.redirect_uri { "/".to_owned() } else { safe_return_to(path) }
 }
 
-/// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes); `api`
-/// asks for that API's tokens alone (when the provider will not give them from the refresh token).
+/// RFC 7636 §4.1: the code verifier a login's `entropy` makes (its first 32 bytes).
+pub fn login_verifier(entropy: &[u8; ENTROPY_BYTES]) -> String {
+    random_string(&entropy[..32])
+}
+
+/// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes) and
+/// `code_challenge`, the S256 challenge of [`login_verifier`] (RFC 7636 §4.2: computed by the
+/// caller, in the browser by WebCrypto, so no hash code ships); `api` asks for that API's tokens
+/// alone (when the provider will not give them from the refresh token).
+#[allow(clippy::too_many_arguments)]
 pub fn begin_login(
     config: &Config,
     endpoints: &Endpoints,
     entropy: &[u8; ENTROPY_BYTES],
+    code_challenge: &str,
     return_to: &str,
     now: u64,
     silent: bool,
@@ -99,7 +108,7 @@ pub fn begin_login(
 ) -> LoginRequest {
     let audience = api.and_then(|api| api.audience.as_deref());
     let transaction = Transaction {
-        verifier: random_string(&entropy[..32]),
+        verifier: login_verifier(entropy),
         state: random_string(&entropy[32..64]),
         nonce: random_string(&entropy[64..]),
         return_to: safe_return_to(return_to),
@@ -111,10 +120,9 @@ pub fn begin_login(
         Some(scope) => format!("openid offline_access {scope}"),
         None => config.scope.clone(),
     };
-    let code_challenge = challenge(&transaction.verifier);
     let mut pairs = vec![
         ("response_type", "code"),
-        ("code_challenge", code_challenge.as_str()),
+        ("code_challenge", code_challenge),
         ("code_challenge_method", "S256"),
         ("client_id", config.client_id.as_str()),
         ("redirect_uri", config.redirect_uri.as_str()),
@@ -145,6 +153,7 @@ mod tests {
     use crate::config::parse_config;
     use crate::discovery::auth0_endpoints;
     use crate::json::native::parse;
+    use crate::pkce::challenge;
 
     fn query_of(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;
@@ -155,7 +164,8 @@ mod tests {
         let config = parse_config(config_json, "https://app.test", parse).unwrap();
         let mut entropy = [0u8; ENTROPY_BYTES];
         entropy.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
-        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, return_to, 1000, silent, None)
+        let code_challenge = challenge(&login_verifier(&entropy));
+        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, &code_challenge, return_to, 1000, silent, None)
     }
 
     const CONFIG: &str = r#"{"domain":"t.auth0.com","client_id":"c&d","audience":"https://api.test",
@@ -195,7 +205,8 @@ mod tests {
         let mut entropy = [0u8; ENTROPY_BYTES];
         entropy[0] = 1;
         let endpoints = auth0_endpoints(&config.issuer);
-        let request = begin_login(&config, &endpoints, &entropy, "/api", 1000, false, Some(&config.apis[1]));
+        let api = Some(&config.apis[1]);
+        let request = begin_login(&config, &endpoints, &entropy, "c", "/api", 1000, false, api);
         let query = query_of(&request.url);
         let get = |k: &str| query.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         assert_eq!((get("audience"), get("resource")), (vec!["https://r.test/"], vec![]));

@@ -2,7 +2,7 @@
 
 use super::config::{Api, Config};
 use super::error::AuthError;
-use super::id_token::{Claims, Expectations, decode_claims, display_name, validate_id_token};
+use super::id_token::{Claims, Expectations, check_claims, decode_claims, display_name, validate_id_token};
 use super::json::{Json, Parse};
 use super::record::{self, Record};
 use super::token::{Target, TokenResponse, parse_token_response};
@@ -91,6 +91,11 @@ pub struct TokenSet {
     /// The provider's clock minus this device's, in seconds, from the latest ID token's `iat`
     /// on arrival: DPoP proofs are dated by the provider's clock (RFC 9449 §11.1).
     pub clock_offset: i64,
+    /// The audience the sign-in's own access token was granted for (`None`: no audience asked).
+    pub granted_for: Option<String>,
+    /// This sign-in's identity (its `nonce`, random and public once used): a set of a session
+    /// that was signed out of is never adopted again.
+    pub session: String,
 }
 
 impl TokenSet {
@@ -114,8 +119,10 @@ impl TokenSet {
             ("id_token", self.id_token.clone()),
             ("updated_at", self.updated_at.to_string()),
             ("clock_offset", self.clock_offset.to_string()),
+            ("session", self.session.clone()),
         ];
         pairs.extend(self.refresh_token.clone().map(|rt| ("refresh_token", rt)));
+        pairs.extend(self.granted_for.clone().map(|audience| ("granted_for", audience)));
         self.access.encode_into(&mut pairs);
         for (audience, access) in &self.others {
             let mut nested = vec![("audience", audience.clone())];
@@ -161,8 +168,10 @@ impl TokenSet {
         now.saturating_add_signed(self.clock_offset)
     }
 
-    fn from_response(response: TokenResponse, claims: Claims, now: u64) -> TokenSet {
+    fn from_response(response: TokenResponse, claims: Claims, now: u64, config: &Config, session: &str) -> TokenSet {
         TokenSet {
+            granted_for: config.audience.clone(),
+            session: session.to_owned(),
             access: Access::from_response(&response, now),
             others: Vec::new(),
             refresh_token: response.refresh_token,
@@ -280,6 +289,30 @@ fn check_continuity(original: &Claims, refreshed: &Claims) -> Result<(), AuthErr
     }
 }
 
+/// Whether `a` and `b` are the same person at the same provider (OIDC Core §5.7: `iss` + `sub`).
+pub fn same_person(a: &Claims, b: &Claims) -> bool {
+    ["iss", "sub"].iter().all(|claim| a.get(claim).is_some_and(|value| Some(value) == b.get(claim)))
+}
+
+/// Whether a token set found in storage or sent by another tab may be adopted: what a token
+/// response must pass (OIDC Core §3.1.3.7 items 2–5: the issuer and this client; the audience
+/// this configuration asks for), and, when this tab has a session, the same person.
+pub fn check_adoptable(set: &TokenSet, config: &Config, current: Option<&TokenSet>) -> Result<(), AuthError> {
+    let refused = |why: &str| Err(AuthError::Storage(format!("a token set {why} was refused")));
+    // Its ID token may have expired since: its times pass whatever they are (a leeway of ages).
+    let expect = Expectations { leeway: u64::MAX / 4, ..expectations(config, None, 0) };
+    if check_claims(&set.claims, &expect).is_err() {
+        return refused("for another provider or client");
+    }
+    if set.granted_for != config.audience {
+        return refused("for another audience");
+    }
+    match current {
+        Some(current) if !same_person(&current.claims, &set.claims) => refused("of another person"),
+        _ => Ok(()),
+    }
+}
+
 /// Reads a token set kept by another tab or in storage; malformed contents are an error.
 pub fn parse_token_set(text: &str, parse: Parse) -> Result<TokenSet, AuthError> {
     let unreadable = || AuthError::Storage("unreadable token set".into());
@@ -297,6 +330,8 @@ pub fn parse_token_set(text: &str, parse: Parse) -> Result<TokenSet, AuthError> 
         id_token,
         updated_at: record.number("updated_at").ok_or_else(unreadable)?,
         clock_offset: record.get("clock_offset").and_then(|v| v.parse().ok()).ok_or_else(unreadable)?,
+        granted_for: record.string("granted_for"),
+        session: record.string("session").ok_or_else(unreadable)?,
     })
 }
 
@@ -314,7 +349,7 @@ pub fn finish_login(
     let id_token =
         response.id_token.as_deref().ok_or_else(|| AuthError::TokenResponse("`id_token` is missing".into()))?;
     let claims = validate_id_token(id_token, &expectations(config, Some(nonce), now), parse)?;
-    Ok(TokenSet::from_response(response, claims, now))
+    Ok(TokenSet::from_response(response, claims, now, config, nonce))
 }
 
 #[cfg(test)]
@@ -545,6 +580,38 @@ mod tests {
         let err =
             finish_refresh(&config(), &previous, None, 400, r#"{"error":"invalid_grant"}"#, NOW, parse).unwrap_err();
         assert_eq!(err, AuthError::Provider { error: "invalid_grant".into(), description: None });
+    }
+
+    #[test]
+    fn only_sets_for_this_provider_client_audience_and_person_are_adopted() {
+        // Finding: a stored set was trusted as found, whoever it was issued by or for.
+        let set = signed_in();
+        assert_eq!(set.session, "n1", "the sign-in's nonce names the session");
+        assert!(check_adoptable(&set, &config(), None).is_ok());
+        assert!(check_adoptable(&set, &config(), Some(&set)).is_ok());
+        let elsewhere =
+            parse_config(r#"{"domain":"https://other.test/","client_id":"client"}"#, "https://app.test", parse);
+        assert!(check_adoptable(&set, &elsewhere.unwrap(), None).is_err(), "another issuer");
+        let other_client = Config { client_id: "other".into(), ..config() };
+        assert!(check_adoptable(&set, &other_client, None).is_err(), "another client");
+        let other_api = Config { audience: Some("https://api.test/".into()), ..config() };
+        assert!(check_adoptable(&set, &other_api, None).is_err(), "granted for another audience");
+        let mut claims = good_claims();
+        claims["sub"] = json!("mallory");
+        let mallory = finish_login(&config(), "n1", 200, &body(&jwt(json!({"alg": "RS256"}), &claims)), NOW, parse);
+        let mallory = mallory.unwrap();
+        assert!(!same_person(&set.claims, &mallory.claims) && same_person(&set.claims, &set.claims));
+        assert!(check_adoptable(&mallory, &config(), Some(&set)).is_err(), "another person than this tab's");
+        assert!(check_adoptable(&mallory, &config(), None).is_ok(), "a sign-in elsewhere, no session here");
+        let stale = TokenSet { claims: good_claims_at(NOW - 90_000), ..set };
+        assert!(check_adoptable(&stale, &config(), None).is_ok(), "an ID token expired since is no reason");
+    }
+
+    fn good_claims_at(iat: u64) -> Claims {
+        let mut claims = good_claims();
+        claims["iat"] = json!(iat);
+        claims["exp"] = json!(iat + 300);
+        parse(&claims.to_string()).unwrap()
     }
 
     #[test]

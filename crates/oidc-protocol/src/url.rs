@@ -57,7 +57,13 @@ pub fn origin_prefix(url: &str) -> Option<&str> {
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host == "::1"
-        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let octets: Vec<&str> = rest.split('.').collect();
+            octets.len() == 3
+                && octets
+                    .iter()
+                    .all(|o| o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()) && o.parse::<u8>().is_ok())
+        })
 }
 
 /// Whether `url` is `https`, or `http` on a loopback host (RFC 6749 §3.1.2.1 / RFC 8252 §8.3).

@@ -73,7 +73,7 @@ fn json_fragment() -> impl Strategy<Value = String> {
 /// A real login transaction, made the way the app makes one (fixed entropy).
 fn transaction() -> Transaction {
     let config = parse_config(r#"{"domain":"https://id.test/","client_id":"c"}"#, "https://app.test", parse).unwrap();
-    begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "/", 100, false, None).transaction
+    begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "c", "/", 100, false, None).transaction
 }
 
 proptest! {

@@ -2,7 +2,7 @@
 //! its code-splitting attribute, in the shipped build).
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 #[cfg(split)]
 use std::{future::Future, pin::Pin};
 
@@ -12,7 +12,7 @@ use leptos::wasm_split::SplitLoaderError;
 use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::Transaction;
-use super::authorize::{ENTROPY_BYTES, begin_login, return_path};
+use super::authorize::{ENTROPY_BYTES, begin_login, login_verifier, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::dpop_key::{self, DpopKey, Op};
 use super::browser::http::HttpResponse;
@@ -35,7 +35,9 @@ use super::flow::{
 };
 use super::jws::{Jwk, parse_jwks, select_key, signed_parts};
 use super::pkce::random_string;
-use super::session::{Access, TokenSet, finish_login, finish_refresh, parse_token_set, refuses_audience};
+use super::session::{
+    Access, TokenSet, check_adoptable, finish_login, finish_refresh, parse_token_set, refuses_audience, same_person,
+};
 use super::token::{authorization_code_body, refresh_body, revocation_body};
 use super::url::origin_prefix;
 
@@ -78,9 +80,21 @@ struct Shared {
     dpop_key: RefCell<Option<DpopKey>>,
     /// The latest DPoP nonce of each server, by origin (RFC 9449 §8, §9).
     nonces: RefCell<Vec<(String, String)>>,
+    /// The sessions signed out of while this page lived: their token sets are never adopted again.
+    ended: RefCell<Vec<String>>,
+    /// Counts the sign-outs seen here: a refresh that began before one adopts nothing.
+    sign_outs: std::cell::Cell<u32>,
 }
 
 impl Shared {
+    /// Forgets the tokens of `session`, signed out of here or in another tab.
+    fn end(&self, session: String) {
+        self.dpop_key.take();
+        self.tokens.replace(None);
+        self.ended.borrow_mut().push(session);
+        self.sign_outs.set(self.sign_outs.get().wrapping_add(1));
+    }
+
     fn notify(&self) {
         let listener = self.listener.borrow().clone();
         if let Some(listener) = listener {
@@ -167,21 +181,33 @@ impl AuthClient {
             wasm_bindgen_futures::spawn_local(dpop_key::preload());
         }
         let endpoints = load_endpoints(&config.issuer).await?;
-        let shared = Rc::new(Shared::default());
-        let channel = Self::open_channel(&shared);
-        Ok(Rc::new(AuthClient { config, endpoints, shared, channel }))
+        Ok(Rc::new_cyclic(|client: &Weak<AuthClient>| {
+            let client = client.clone();
+            let channel = TabChannel::open(move |message| client.upgrade()?.on_message(message));
+            AuthClient { config, endpoints, shared: Rc::default(), channel }
+        }))
     }
 
-    fn open_channel(shared: &Rc<Shared>) -> Option<TabChannel> {
-        let shared = shared.clone();
-        TabChannel::open(move |message| match message {
+    /// Another tab's message; what it returns is the answer.
+    fn on_message(self: Rc<Self>, message: TabMessage) -> Option<TabMessage> {
+        let shared = &self.shared;
+        match message {
             TabMessage::Request => {
                 shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
             }
+            // A tab that refreshed before it heard of the sign-out: that session stays ended, and
+            // what it was given is revoked.
+            TabMessage::Tokens { tokens } if shared.ended.borrow().contains(&tokens.session) => {
+                let session = tokens.session.clone();
+                let client = Rc::clone(&self);
+                wasm_bindgen_futures::spawn_local(async move { client.revoke_all(&tokens).await });
+                Some(TabMessage::SignedOut { session })
+            }
             TabMessage::Tokens { tokens } => {
-                shared.dpop_key.take();
-                let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
-                if newer {
+                let current = shared.tokens.borrow().clone();
+                let newer = current.as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
+                if newer && check_adoptable(&tokens, &self.config, current.as_ref()).is_ok() {
+                    shared.dpop_key.take();
                     shared.tokens.replace(Some(*tokens));
                     shared.notify();
                 }
@@ -190,13 +216,13 @@ impl AuthClient {
                 }
                 None
             }
-            TabMessage::SignedOut => {
-                shared.dpop_key.take();
-                shared.tokens.replace(None);
+            TabMessage::SignedOut { session } => {
+                storage::remove_tokens_of(&session);
+                shared.end(session);
                 shared.notify();
                 None
             }
-        })
+        }
     }
 
     /// Calls `listener` whenever another tab signs in, refreshes or signs out.
@@ -245,7 +271,14 @@ impl AuthClient {
         let exchanged = match (self.exchange(params, transaction).await, for_api) {
             // A sign-in for one API alone: its tokens join the session it was made from.
             (Ok(tokens), Some(audience)) => match self.session_to_join().await {
-                Some(session) => Ok(session.with_api_sign_in(&audience, tokens)),
+                Some(session) if same_person(&session.claims, &tokens.claims) => {
+                    Ok(session.with_api_sign_in(&audience, tokens))
+                }
+                // OIDC Core §5.7: another `iss` + `sub` than the session's may not join it.
+                Some(_) => Err(AuthError::IdTokenClaim {
+                    claim: "sub",
+                    reason: "another person signed in for this API than the one signed in here".into(),
+                }),
                 None => Err(AuthError::SessionExpired),
             },
             // The tokens are bound to the new key: it is kept before anyone uses them.
@@ -350,7 +383,10 @@ impl AuthClient {
         if self.config.token_storage == TokenStorage::Local {
             match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text, json::parse)) {
                 // An expired access token is still worth keeping while a refresh token can renew it.
-                Some(Ok(tokens)) if tokens.refresh_token.is_some() || !tokens.access.expired(now()) => {
+                Some(Ok(tokens))
+                    if (tokens.refresh_token.is_some() || !tokens.access.expired(now()))
+                        && check_adoptable(&tokens, &self.config, None).is_ok() =>
+                {
                     self.shared.tokens.replace(Some(tokens));
                     return Outcome::SignedIn { go_to: None };
                 }
@@ -365,7 +401,7 @@ impl AuthClient {
             return Outcome::SignedIn { go_to: None };
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
-        match self.redirect_to_provider(&location::path_query_fragment(), true, None) {
+        match self.redirect_to_provider(&location::path_query_fragment(), true, None).await {
             Ok(()) => Outcome::Redirecting,
             Err(error) => Outcome::Failed(error),
         }
@@ -387,11 +423,12 @@ impl AuthClient {
         answered
     }
 
-    fn redirect_to_provider(&self, return_to: &str, silent: bool, api: Option<&Api>) -> Result<(), AuthError> {
+    async fn redirect_to_provider(&self, return_to: &str, silent: bool, api: Option<&Api>) -> Result<(), AuthError> {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
+        let challenge = random_string(&webcrypto::sha256(login_verifier(&entropy).as_bytes()).await?);
         let return_to = return_path(&self.config, &location::origin(), return_to);
-        let request = begin_login(&self.config, &self.endpoints, &entropy, &return_to, now(), silent, api);
+        let request = begin_login(&self.config, &self.endpoints, &entropy, &challenge, &return_to, now(), silent, api);
         storage::save_transaction(&request.transaction)?;
         if api.is_none() && !silent {
             journal::restart();
@@ -404,15 +441,28 @@ impl AuthClient {
     /// Forgets the tokens here and in every tab, the "was signed in" marker, and the DPoP key
     /// the tokens were bound to.
     async fn forget(&self) -> Option<TokenSet> {
-        let tokens = self.shared.tokens.take();
+        let tokens = self.shared.tokens.borrow().clone();
         storage::remove(Area::Local, storage::TOKENS);
         storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
-        self.post(&TabMessage::SignedOut);
+        let session = tokens.as_ref().map(|t| t.session.clone()).unwrap_or_default();
+        self.shared.end(session.clone());
+        self.post(&TabMessage::SignedOut { session });
         if self.config.dpop {
-            self.shared.dpop_key.take();
             let _ = dpop_key::dpop(Op::Delete).await;
         }
         tokens
+    }
+
+    /// RFC 7009 §2.1: revokes every refresh token of `tokens` (the session's and each API's own),
+    /// best effort: local state is already cleared whatever the answers.
+    async fn revoke_all(&self, tokens: &TokenSet) {
+        let Some(endpoint) = &self.endpoints.revocation else {
+            return;
+        };
+        let own = tokens.others.iter().filter_map(|(_, access)| access.refresh_token.as_deref());
+        for refresh in tokens.refresh_token.as_deref().into_iter().chain(own) {
+            let _ = http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh), None).await;
+        }
     }
 
     /// Stores the key a sign-in's tokens were just bound to.
@@ -571,6 +621,7 @@ impl AuthClient {
     async fn renew(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
             let current = self.reread().ok_or(AuthError::NotSignedIn)?;
+            let sign_outs = self.shared.sign_outs.get();
             let audience = api.and_then(Api::token_key);
             if let Some(access) = current.access_for(audience)
                 && Some(access.token.as_str()) != stale
@@ -595,6 +646,14 @@ impl AuthClient {
                 && let Err(error) = self.check_signature(&next.id_token, self.signing_keys(false).await).await
             {
                 result = Err(error);
+            }
+            // Signed out (here or in another tab) while the request was out: sign-out wins, and
+            // what the provider gave meanwhile is revoked rather than adopted.
+            if self.shared.sign_outs.get() != sign_outs {
+                if let Ok(next) = &result {
+                    self.revoke_all(next).await;
+                }
+                return Err(AuthError::NotSignedIn);
             }
             let outcome = result.as_ref().map(|next| next.refresh_token != current.refresh_token);
             journal::record("refresh", refresh_details(api.map(|api| api.name.as_str()), outcome));
@@ -632,8 +691,8 @@ impl AuthClient {
     }
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
-    pub(crate) fn login(&self, return_to: &str) -> Result<(), AuthError> {
-        self.redirect_to_provider(return_to, false, None)
+    pub(crate) async fn login(&self, return_to: &str) -> Result<(), AuthError> {
+        self.redirect_to_provider(return_to, false, None).await
     }
 
     /// When the provider will not give `api`'s tokens from the refresh token: one redirect to sign
@@ -649,7 +708,7 @@ impl AuthClient {
                 api.name
             )));
         }
-        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api))?;
+        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api)).await?;
         // The page is leaving for the provider.
         std::future::pending().await
     }
@@ -665,10 +724,8 @@ impl AuthClient {
     /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
     pub(crate) async fn logout(&self) {
         let tokens = self.forget().await;
-        let refresh = tokens.as_ref().and_then(|t| t.refresh_token.as_deref());
-        if let (Some(endpoint), Some(refresh)) = (&self.endpoints.revocation, refresh) {
-            // RFC 7009 §2.2: best effort; local state is already cleared whatever the answer.
-            let _ = http::post_form(endpoint, &revocation_body(&self.config.client_id, refresh), None).await;
+        if let Some(tokens) = &tokens {
+            self.revoke_all(tokens).await;
         }
         let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));

@@ -126,9 +126,12 @@ impl Auth {
     /// ```
     pub fn sign_in_to(&self, return_to: &str) {
         self.set_state.set(AuthState::Loading);
-        if let Err(error) = self.client.get_value().login(return_to) {
-            self.set_state.set(AuthState::Error(error));
-        }
+        let (client, set_state, return_to) = (self.client.get_value(), self.set_state, return_to.to_owned());
+        spawn_local(async move {
+            if let Err(error) = client.login(&return_to).await {
+                set_state.set(AuthState::Error(error));
+            }
+        });
     }
 
     /// Signs out here, in the other tabs and at the provider.

@@ -5,7 +5,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use super::json;
-use crate::auth::record::Record;
+use crate::auth::record::{self, Record};
 use crate::auth::session::{TokenSet, parse_token_set};
 
 const CHANNEL_NAME: &str = "leptos-pkce";
@@ -17,8 +17,8 @@ pub enum TabMessage {
     Request,
     /// A tab's current tokens, after a request, a sign-in or a refresh.
     Tokens { tokens: Box<TokenSet> },
-    /// The person signed out in some tab.
-    SignedOut,
+    /// The person signed out of `session` (its [`TokenSet::session`]) in some tab.
+    SignedOut { session: String },
 }
 
 /// A message as it travels: `kind=request`, `kind=signed-out`, or `kind=tokens&` and the set.
@@ -26,7 +26,7 @@ fn encode(message: &TabMessage) -> String {
     match message {
         TabMessage::Request => "kind=request".to_owned(),
         TabMessage::Tokens { tokens } => format!("kind=tokens&{}", tokens.encode()),
-        TabMessage::SignedOut => "kind=signed-out".to_owned(),
+        TabMessage::SignedOut { session } => record::encode([("kind", "signed-out"), ("session", session)]),
     }
 }
 
@@ -36,7 +36,7 @@ fn decode(text: &str) -> Option<TabMessage> {
         "tokens" => {
             parse_token_set(text, json::parse).ok().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
         }
-        "signed-out" => Some(TabMessage::SignedOut),
+        "signed-out" => Some(TabMessage::SignedOut { session: Record::decode(text).string("session")? }),
         _ => None,
     }
 }

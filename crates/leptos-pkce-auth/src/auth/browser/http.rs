@@ -8,7 +8,9 @@ use std::rc::Rc;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, AbortSignal, Headers, Request, RequestCredentials, RequestInit, RequestMode};
+use web_sys::{
+    AbortController, AbortSignal, Headers, Request, RequestCredentials, RequestInit, RequestMode, RequestRedirect,
+};
 
 use super::js_message;
 use crate::auth::error::AuthError;
@@ -58,6 +60,9 @@ pub struct Outgoing<'a> {
     pub timeout_ms: u32,
     pub signal: Option<&'a AbortSignal>,
     pub credentials: RequestCredentials,
+    /// `Error` for requests that carry credentials (a code, a verifier, a refresh token, an
+    /// access token): a redirect would re-send them elsewhere (RFC 9700 §4.11).
+    pub redirect: RequestRedirect,
 }
 
 impl<'a> Outgoing<'a> {
@@ -72,6 +77,7 @@ impl<'a> Outgoing<'a> {
             timeout_ms: TIMEOUT_MS,
             signal: None,
             credentials: RequestCredentials::Omit,
+            redirect: RequestRedirect::Follow,
         }
     }
 }
@@ -168,6 +174,7 @@ async fn send_now(out: Outgoing<'_>) -> Result<gloo_net::http::Response, FetchEr
     init.set_signal(Some(&controller.signal()));
     init.set_mode(RequestMode::Cors);
     init.set_credentials(out.credentials);
+    init.set_redirect(out.redirect);
     if !out.headers.is_empty() {
         let headers = Headers::new().map_err(network)?;
         for (name, value) in &out.headers {
@@ -257,5 +264,6 @@ pub async fn get_own(path: &str) -> Result<HttpResponse, AuthError> {
 pub async fn post_form(url: &str, body: &str, dpop: Option<String>) -> Result<HttpResponse, AuthError> {
     let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded".to_owned())];
     headers.extend(dpop.map(|proof| ("DPoP", proof)));
-    send_for_text(Outgoing { headers, body: Some(JsValue::from_str(body)), ..Outgoing::new("POST", url) }).await
+    let body = Some(JsValue::from_str(body));
+    send_for_text(Outgoing { headers, body, redirect: RequestRedirect::Error, ..Outgoing::new("POST", url) }).await
 }

@@ -1,6 +1,7 @@
 //! Web Locks (`navigator.locks`): one refresh at a time across every tab of this origin, and
 //! within a tab across concurrent callers.
 
+use std::cell::RefCell;
 use std::future::Future;
 
 use js_sys::{Function, Promise};
@@ -21,10 +22,18 @@ fn deferred() -> (Promise, Option<Function>) {
     (promise, resolver)
 }
 
-/// Runs `work` while holding the lock `name`; where Web Locks are missing, runs it unguarded.
+thread_local! {
+    /// Where Web Locks are missing (not a secure context): the end of this tab's queue, a promise
+    /// that resolves when the caller before is done.
+    static QUEUE: RefCell<Option<Promise>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` while holding the lock `name`, across tabs; where Web Locks are missing, one
+/// caller at a time in this tab at least.
 pub async fn with_lock<T>(name: &str, work: impl Future<Output = T>) -> T {
     let (granted, grant) = deferred();
     let (released, release) = deferred();
+    let done = released.clone();
     let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
         if let Some(grant) = grant {
             let _ = grant.call0(&JsValue::NULL);
@@ -32,8 +41,13 @@ pub async fn with_lock<T>(name: &str, work: impl Future<Output = T>) -> T {
         released.into()
     });
     let held = request_lock(name, callback.unchecked_ref());
-    if held.is_ok() {
-        let _ = JsFuture::from(granted).await;
+    let queued = held.is_err().then(|| QUEUE.with(|queue| queue.replace(Some(done))));
+    let turn = match queued {
+        None => Some(granted),
+        Some(before) => before,
+    };
+    if let Some(turn) = turn {
+        let _ = JsFuture::from(turn).await;
     }
     let result = work.await;
     if let Some(release) = release {

@@ -6,6 +6,7 @@ use web_sys::Storage;
 use super::js_message;
 use crate::auth::authorize::Transaction;
 use crate::auth::error::AuthError;
+use crate::auth::record::Record;
 
 const TRANSACTION_PREFIX: &str = "leptos-pkce.tx.";
 /// Non-secret: says a session may exist at the provider, so a silent sign-in is worth trying.
@@ -49,6 +50,14 @@ pub fn set(which: Area, key: &str, value: &str) -> Result<(), AuthError> {
 pub fn remove(which: Area, key: &str) {
     if let Ok(storage) = area(which) {
         let _ = storage.remove_item(key);
+    }
+}
+
+/// Removes the `local`-mode token set if it belongs to `session` (signed out of).
+pub fn remove_tokens_of(session: &str) {
+    let stored = get(Area::Local, TOKENS).map(|text| Record::decode(&text).get("session") == Some(session));
+    if stored == Some(true) {
+        remove(Area::Local, TOKENS);
     }
 }
 

@@ -53,3 +53,11 @@ pub async fn verify(alg: SigningAlg, key: &Jwk, data: &[u8], signature: &[u8]) -
         subtle.verify_with_object_and_u8_array_and_u8_array(&check, &key, &signature, &data).map_err(fail)?;
     Ok(JsFuture::from(verified).await.map_err(fail)?.as_bool() == Some(true))
 }
+
+/// SHA-256 of `data` by WebCrypto (no hash code shipped): RFC 7636 §4.2's S256 challenge.
+pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, AuthError> {
+    let fail = |e: wasm_bindgen::JsValue| AuthError::Storage(js_message(&e));
+    let subtle = subtle().ok_or_else(|| AuthError::Storage("WebCrypto is not available".into()))?;
+    let digest = JsFuture::from(subtle.digest_with_str_and_u8_array("SHA-256", data).map_err(fail)?);
+    Ok(Uint8Array::new(&digest.await.map_err(fail)?).to_vec())
+}
