@@ -38,7 +38,7 @@ const keys = [
 ];
 
 // Switches the tests flip (dev only).
-const dev = { requireDpopNonce: false, refuseMultiResource: false };
+const dev = { requireDpopNonce: false, refuseMultiResource: false, holdNextTokenAnswerMs: 0 };
 
 const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
 
@@ -165,6 +165,20 @@ provider.use(async (ctx, next) => {
   }
   if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
     ctx.body = hits;
+    return;
+  }
+  // The next token endpoint answer is held back (the tokens already issued), as a slow network
+  // would: tests race a sign-out against a refresh in flight.
+  if (ctx.method === 'GET' && ctx.path === '/__dev/hold-next-token-answer') {
+    dev.holdNextTokenAnswerMs = Math.min(Number(ctx.query.ms) || 0, 10000);
+    ctx.body = dev;
+    return;
+  }
+  if (ctx.method === 'POST' && ctx.path === '/oauth/token' && dev.holdNextTokenAnswerMs > 0) {
+    const ms = dev.holdNextTokenAnswerMs;
+    dev.holdNextTokenAnswerMs = 0;
+    await next();
+    await new Promise((resolve) => { setTimeout(resolve, ms); });
     return;
   }
   if (ctx.method === 'GET' && ctx.path === '/__dev/dpop-nonce') {

@@ -246,18 +246,28 @@ pub fn finish_refresh(
     let response = parse_token_response(status, body, expected_type(config), parse)?;
     let wanted = api.and_then(Api::token_key);
     let granted = grants(&response, api.and_then(|api| api.scope.as_deref()));
+    let own = wanted.and_then(|a| previous.own_refresh_token(Some(a)));
     let claims = match response.id_token.as_deref() {
+        // An API's own refresh token belongs to that API's sign-in: its ID token continues that
+        // sign-in (another nonce and auth_time), so it must only be the same person, and the
+        // session's own ID token stays.
+        Some(id_token) if own.is_some() => {
+            let claims = validate_id_token(id_token, &expectations(config, None, now), parse)?;
+            if !same_person(&previous.claims, &claims) {
+                return Err(AuthError::IdTokenClaim { claim: "sub", reason: "changed on refresh".into() });
+            }
+            None
+        }
         Some(id_token) => {
             let claims = validate_id_token(id_token, &expectations(config, None, now), parse)?;
             check_continuity(&previous.claims, &claims)?;
-            claims
+            Some(claims)
         }
-        None => previous.claims.clone(),
+        None => None,
     };
     let mut next = previous.clone();
     let mut access = Access::from_response(&response, now);
     // RFC 6749 §6: a new refresh token replaces the one spent; without one, the old stays valid.
-    let own = wanted.and_then(|a| previous.own_refresh_token(Some(a)));
     match (own, response.refresh_token) {
         (Some(own), rotated) => access.refresh_token = Some(rotated.unwrap_or_else(|| own.to_owned())),
         (None, Some(rotated)) => next.refresh_token = Some(rotated),
@@ -269,7 +279,7 @@ pub fn finish_refresh(
         // Granted for something else: kept for no API (it would be sent where it does not belong).
         Some(refused) => next.others.retain(|(a, _)| a != refused),
     }
-    if let Some(id_token) = response.id_token {
+    if let (Some(id_token), Some(claims)) = (response.id_token, claims) {
         next.id_token = id_token;
         next.clock_offset = clock_offset(&claims, now);
         next.claims = claims;
@@ -508,6 +518,18 @@ mod tests {
         assert_eq!((own.token.as_str(), own.refresh_token.as_deref()), ("r2", Some("rt-r2")));
         assert_eq!(next.refresh_token.as_deref(), Some("rt"));
         assert_eq!(parse_token_set(&next.encode(), parse).unwrap(), next);
+        // Its ID token continues the API's sign-in (another nonce): the same person is enough, and
+        // the session's ID token stays.
+        let mut claims = good_claims();
+        claims["nonce"] = json!("n-reports");
+        let answer =
+            json!({"access_token": "r3", "token_type": "Bearer", "id_token": jwt(json!({"alg": "RS256"}), &claims)});
+        let again = finish_refresh(&config(), &next, Some(&api), 200, &answer.to_string(), NOW + 20, parse).unwrap();
+        assert_eq!((again.access_for(aud).unwrap().token.as_str(), &again.id_token), ("r3", &next.id_token));
+        claims["sub"] = json!("mallory");
+        let answer =
+            json!({"access_token": "r4", "token_type": "Bearer", "id_token": jwt(json!({"alg": "RS256"}), &claims)});
+        assert!(finish_refresh(&config(), &next, Some(&api), 200, &answer.to_string(), NOW + 20, parse).is_err());
     }
 
     #[test]

@@ -432,6 +432,12 @@ impl Fixture {
         if response.status().is_success() { Ok(()) } else { Err(format!("{path_and_query}: {}", response.status())) }
     }
 
+    /// Makes the provider hold back its next token endpoint answer for `ms` milliseconds (the
+    /// tokens already issued).
+    pub async fn provider_holds_next_token_answer(&self, ms: u64) -> Outcome {
+        self.provider_switch(&format!("hold-next-token-answer?ms={ms}")).await
+    }
+
     /// Makes the provider demand DPoP nonces at its token endpoint (RFC 9449 §8), or stop.
     pub async fn provider_demands_dpop_nonces(&self, required: bool) -> Outcome {
         self.provider_switch(&format!("dpop-nonce?required={}", u8::from(required))).await

@@ -105,6 +105,41 @@ async fn a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again(f: &F
     call_ok(b, "private").await
 }
 
+/// Finding: sign-out during a refresh brought the session back (the refresh adopted its answer,
+/// wrote it to storage and handed it to the other tabs). Here tab 2 signs out while tab 1's
+/// refresh is at the provider, whose answer (rotated tokens) arrives afterwards.
+async fn sign_out_wins_over_a_refresh_in_flight(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"token_storage": "local"})).await?;
+    call_ok(b, "private").await?;
+    let first = b.tab().await?;
+    b.open_tab().await?;
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    let second = b.tab().await?;
+    b.switch_to(first.clone()).await?;
+    b.wait_token_expired().await?;
+    let before = refreshes(f).await?;
+    f.provider_holds_next_token_answer(3000).await?;
+    b.script(&format!("{} return true;", click_script("private"))).await?;
+    // The refresh is issued at the provider (its answer held back), then tab 2 signs out.
+    wait_for("the refresh to be issued", || async {
+        let made = refreshes(f).await? - before;
+        if made == 1 { Ok(Some(())) } else { Err(format!("{made} refreshes")) }
+    })
+    .await?;
+    b.switch_to(second).await?;
+    b.click("sign-out").await?;
+    b.wait_url("http://127.0.0.1:4000/").await?;
+    b.switch_to(first).await?;
+    let outcome = outcome_of(b, "private").await?;
+    ensure(!outcome.starts_with("200"), format!("the call after sign-out: {outcome}"))?;
+    b.wait_text("auth-status", "signed-out").await?;
+    let stored = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;
+    ensure(stored.is_null(), "the refresh's answer brought the session back into storage")?;
+    b.reload().await?;
+    b.wait_text("auth-status", "signed-out").await
+}
+
 async fn the_api_down_shows_an_error_and_keeps_you_signed_in(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({})).await?;
     call_ok(b, "private").await?;
@@ -523,6 +558,7 @@ e2e::suite!(
     two_tabs_in_local_mode_never_spend_a_refresh_token_twice,
     a_revoked_refresh_token_signs_out_cleanly_and_sign_in_works_again,
     the_api_down_shows_an_error_and_keeps_you_signed_in,
+    sign_out_wins_over_a_refresh_in_flight,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
     a_server_error_is_typed_and_keeps_you_signed_in,
     a_call_without_an_answer_times_out_and_the_next_one_works,
