@@ -268,7 +268,7 @@ async fn send(
         ..Outgoing::new(&method, url)
     };
     let response = http::exchange(out).await.map_err(ApiError::Fetch)?;
-    client.remember_nonce(url, response.header("DPoP-Nonce"));
+    client.remember_nonce(url, response.header("DPoP-Nonce")).await;
     Ok(response)
 }
 

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, login_verifier, return_path};
 use super::browser::channel::{TabChannel, TabMessage};
-use super::browser::dpop_key::{self, DpopKey, Op};
+use super::browser::dpop_key::{self, Dpop, Op};
 use super::browser::http::HttpResponse;
 use super::browser::journal;
 use super::browser::lock::{sleep, with_lock};
@@ -28,7 +28,7 @@ use super::callback::{
 };
 use super::config::{Api, Config, TokenStorage, parse_config};
 use super::discovery::{CachedDocument, Endpoints, auth0_endpoints, discovery_url, logout_url, parse_discovery};
-use super::dpop::{Proof, nonce_of, provider_wants_nonce};
+use super::dpop::provider_wants_nonce;
 use super::error::AuthError;
 use super::flow::{
     access_token_details, callback_details, id_token_details, refresh_details, sign_in_details, token_details,
@@ -39,7 +39,6 @@ use super::session::{
     Access, TokenSet, check_adoptable, finish_login, finish_refresh, parse_token_set, refuses_audience, same_person,
 };
 use super::token::{authorization_code_body, refresh_body, revocation_body};
-use super::url::origin_prefix;
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
 const TAB_ANSWER_MS: i32 = 300;
@@ -76,10 +75,8 @@ struct Shared {
     waiter: RefCell<Option<js_sys::Function>>,
     /// No refresh before this time (seconds since the epoch) after a passing failure.
     retry_refresh_at: std::cell::Cell<u64>,
-    /// The DPoP key in use, once loaded or made (dropped when another tab signs in or out).
-    dpop_key: RefCell<Option<DpopKey>>,
-    /// The latest DPoP nonce of each server, by origin (RFC 9449 §8, §9).
-    nonces: RefCell<Vec<(String, String)>>,
+    /// The DPoP key in use and the servers' nonces.
+    dpop: Dpop,
     /// The sessions signed out of while this page lived: their token sets are never adopted again.
     ended: RefCell<Vec<String>>,
     /// Counts the sign-outs seen here: a refresh that began before one adopts nothing.
@@ -89,7 +86,7 @@ struct Shared {
 impl Shared {
     /// Forgets the tokens of `session`, signed out of here or in another tab.
     fn end(&self, session: String) {
-        self.dpop_key.take();
+        self.dpop.drop_key();
         self.tokens.replace(None);
         self.ended.borrow_mut().push(session);
         self.sign_outs.set(self.sign_outs.get().wrapping_add(1));
@@ -207,7 +204,7 @@ impl AuthClient {
                 let current = shared.tokens.borrow().clone();
                 let newer = current.as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
                 if newer && check_adoptable(&tokens, &self.config, current.as_ref()).is_ok() {
-                    shared.dpop_key.take();
+                    shared.dpop.drop_key();
                     shared.tokens.replace(Some(*tokens));
                     shared.notify();
                 }
@@ -448,7 +445,7 @@ impl AuthClient {
         self.shared.end(session.clone());
         self.post(&TabMessage::SignedOut { session });
         if self.config.dpop {
-            let _ = dpop_key::dpop(Op::Delete).await;
+            let _ = dpop_key::dpop(&self.shared.dpop, Op::Delete).await;
         }
         tokens
     }
@@ -467,11 +464,10 @@ impl AuthClient {
 
     /// Stores the key a sign-in's tokens were just bound to.
     async fn keep_dpop_key(&self) -> Result<(), AuthError> {
-        let key = self.shared.dpop_key.borrow().clone();
-        match key {
-            Some(key) if self.config.dpop => dpop_key::dpop(Op::Save(key)).await.map(drop),
-            _ => Ok(()),
+        if !self.config.dpop {
+            return Ok(());
         }
+        dpop_key::dpop(&self.shared.dpop, Op::Save).await.map(drop)
     }
 
     /// RFC 9449 §4: a proof for a `htm` request to `url` (with `ath` when it carries
@@ -486,25 +482,11 @@ impl AuthClient {
         if !self.config.dpop {
             return Ok(None);
         }
-        // The key: a new one for a sign-in (`fresh_key`), else the one in use, else the stored one.
-        let key = self.shared.dpop_key.borrow().clone().filter(|_| !fresh_key);
-        let mut jti = [0u8; 16];
-        random::fill(&mut jti)?;
         // Dated by the provider's clock once known: a device minutes off still makes fresh proofs.
         let iat = self.shared.tokens.borrow().as_ref().map_or(now(), |tokens| tokens.provider_now(now()));
-        let proof = Proof {
-            htm: htm.to_owned(),
-            url: url.to_owned(),
-            iat,
-            jti: random_string(&jti),
-            nonce: self.nonce_for(url),
-            access_token: access_token.map(str::to_owned),
-        };
-        match dpop_key::dpop(Op::Prove { key, fresh: fresh_key, proof }).await? {
-            Some((key, proof)) => {
-                self.shared.dpop_key.replace(Some(key));
-                Ok(Some(proof))
-            }
+        let op = Op::Prove { htm, url, iat, access_token, fresh: fresh_key };
+        match dpop_key::dpop(&self.shared.dpop, op).await? {
+            Some(proof) => Ok(Some(proof)),
             // The stored key is gone (site data cleared): the tokens bound to it are useless.
             None => {
                 self.forget().await;
@@ -513,21 +495,13 @@ impl AuthClient {
         }
     }
 
-    fn nonce_for(&self, url: &str) -> Option<String> {
-        let origin = origin_prefix(url)?;
-        self.shared.nonces.borrow().iter().find(|(o, _)| o == origin).map(|(_, nonce)| nonce.clone())
-    }
-
     /// Keeps the nonce a server sent in `DPoP-Nonce` for the next proof to its origin (RFC 9449
-    /// §8, §9); whether there was one.
-    pub(crate) fn remember_nonce(&self, url: &str, header: Option<&str>) -> bool {
-        let (Some(origin), Some(nonce)) = (origin_prefix(url), nonce_of(header)) else {
+    /// §8, §9), when DPoP is on; whether there was one.
+    pub(crate) async fn remember_nonce(&self, url: &str, header: Option<&str>) -> bool {
+        let (true, Some(header)) = (self.config.dpop, header) else {
             return false;
         };
-        let mut nonces = self.shared.nonces.borrow_mut();
-        nonces.retain(|(o, _)| o != origin);
-        nonces.push((origin.to_owned(), nonce));
-        true
+        matches!(dpop_key::dpop(&self.shared.dpop, Op::Nonce { url, header }).await, Ok(Some(_)))
     }
 
     /// POSTs a token request, with a DPoP proof when on; a provider that asks for a nonce gets
@@ -535,11 +509,11 @@ impl AuthClient {
     async fn token_request(&self, body: &str, fresh_key: bool) -> Result<HttpResponse, AuthError> {
         let url = &self.endpoints.token;
         let mut response = http::post_form(url, body, self.proof("POST", url, None, fresh_key).await?).await?;
-        if self.remember_nonce(url, response.dpop_nonce.as_deref())
+        if self.remember_nonce(url, response.dpop_nonce.as_deref()).await
             && provider_wants_nonce(response.status, &response.body, json::parse)
         {
             response = http::post_form(url, body, self.proof("POST", url, None, false).await?).await?;
-            self.remember_nonce(url, response.dpop_nonce.as_deref());
+            self.remember_nonce(url, response.dpop_nonce.as_deref()).await;
         }
         Ok(response)
     }

@@ -5,6 +5,8 @@
 #[cfg(split)]
 use std::{future::Future, pin::Pin};
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 #[cfg(split)]
 use leptos::wasm_split::SplitLoaderError;
@@ -16,10 +18,12 @@ use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode, SubtleCryp
 #[cfg(split)]
 use super::not_fetched;
 use super::webcrypto::{ES256, P256, algorithm};
-use super::{js_message, json, webcrypto};
-use crate::auth::dpop::{Proof, PublicKey, compact};
+use super::{js_message, json, random, webcrypto};
+use crate::auth::dpop::{Proof, PublicKey, compact, nonce_of};
 use crate::auth::error::AuthError;
 use crate::auth::json::Json;
+use crate::auth::pkce::random_string;
+use crate::auth::url::origin_prefix;
 
 const DATABASE: &str = "leptos-pkce";
 const STORE: &str = "keys";
@@ -134,28 +138,45 @@ impl DpopKey {
     }
 }
 
+/// This tab's DPoP state: the key in use (once loaded or made) and the latest nonce of each
+/// server, by origin (RFC 9449 §8, §9).
+#[derive(Default)]
+pub struct Dpop {
+    key: RefCell<Option<DpopKey>>,
+    nonces: RefCell<Vec<(String, String)>>,
+}
+
+impl Dpop {
+    /// Drops the key in use (another tab signed in or out): the next proof loads the stored one.
+    pub fn drop_key(&self) {
+        self.key.take();
+    }
+}
+
 /// What the client asks of DPoP in the browser.
-pub enum Op {
-    /// A signed proof with `key`, else a new key (`fresh`), else the stored one.
-    Prove { key: Option<DpopKey>, fresh: bool, proof: Proof },
-    /// Keep `key` (a sign-in's tokens are bound to it).
-    Save(DpopKey),
+pub enum Op<'a> {
+    /// RFC 9449 §4: a proof for an `htm` request to `url` dated `iat` (with `ath` when it carries
+    /// `access_token`), signed with the key in use, else a new key (`fresh`), else the stored one.
+    Prove { htm: &'a str, url: &'a str, iat: u64, access_token: Option<&'a str>, fresh: bool },
+    /// Keep the nonce a server at `url` sent in `DPoP-Nonce` for its next proof.
+    Nonce { url: &'a str, header: &'a str },
+    /// Keep the key in use (a sign-in's tokens are bound to it).
+    Save,
     /// Delete the stored key (sign-out).
     Delete,
 }
 
-/// What [`dpop`] gives.
-type Done = Result<Option<(DpopKey, String)>, AuthError>;
+/// What [`dpop`] gives: a proof (`None`: no key is stored any more), or the nonce kept.
+type Done = Result<Option<String>, AuthError>;
 
-/// Runs `op`: a proof gives the key used and the proof (`None`: no key is stored any more);
-/// saving and deleting give `None`. All of DPoP's browser side hangs from here: the shipped build
-/// fetches it (IndexedDB, WebCrypto, the proof's JSON) only when the configuration turns DPoP on;
-/// if it cannot be fetched, that is a network error (the next use tries again).
-pub async fn dpop(op: Op) -> Done {
+/// Runs `op` on `state`. All of DPoP's browser side hangs from here: the shipped build fetches it
+/// (IndexedDB, WebCrypto, the proof's JSON, nonces) only when the configuration turns DPoP on; if
+/// it cannot be fetched, that is a network error (the next use tries again).
+pub async fn dpop<'a>(state: &'a Dpop, op: Op<'a>) -> Done {
     #[cfg(split)]
-    return split_off(op).await.map_err(|_| not_fetched("DPoP"))?.await;
+    return split_off(state, op).await.map_err(|_| not_fetched("DPoP"))?.await;
     #[cfg(not(split))]
-    run(op).await
+    run(state, op).await
 }
 
 /// Fetches DPoP's module ahead of its first use (the shipped build).
@@ -167,14 +188,15 @@ pub async fn preload() {
 /// DPoP's entry in the shipped build: a WebAssembly module of its own.
 #[cfg(split)]
 #[leptos::wasm_split::wasm_split(dpop, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn split_off(op: Op) -> Result<Pin<Box<dyn Future<Output = Done>>>, SplitLoaderError> {
-    Ok(Box::pin(run(op)))
+fn split_off<'a>(state: &'a Dpop, op: Op<'a>) -> Result<Pin<Box<dyn Future<Output = Done> + 'a>>, SplitLoaderError> {
+    Ok(Box::pin(run(state, op)))
 }
 
-async fn run(op: Op) -> Done {
+async fn run(state: &Dpop, op: Op<'_>) -> Done {
     match op {
-        Op::Prove { key, fresh, proof } => {
-            let key = match key {
+        Op::Prove { htm, url, iat, access_token, fresh } => {
+            let current = state.key.borrow().clone().filter(|_| !fresh);
+            let key = match current {
                 Some(key) => key,
                 None if fresh => create().await?,
                 None => match load().await? {
@@ -182,11 +204,43 @@ async fn run(op: Op) -> Done {
                     None => return Ok(None),
                 },
             };
+            let mut jti = [0u8; 16];
+            random::fill(&mut jti)?;
+            let proof = Proof {
+                htm: htm.to_owned(),
+                url: url.to_owned(),
+                iat,
+                jti: random_string(&jti),
+                nonce: nonce_for(state, url),
+                access_token: access_token.map(str::to_owned),
+            };
             let input = proof.signing_input(&key.public, json::stringify);
             let signed = compact(&input, &key.sign(&input).await?);
-            Ok(Some((key, signed)))
+            state.key.replace(Some(key));
+            Ok(Some(signed))
         }
-        Op::Save(key) => key.save().await.map(|()| None),
+        Op::Nonce { url, header } => Ok(remember_nonce(state, url, header)),
+        Op::Save => {
+            let key = state.key.borrow().clone();
+            match key {
+                Some(key) => key.save().await.map(|()| None),
+                None => Ok(None),
+            }
+        }
         Op::Delete => delete().await.map(|()| None),
     }
+}
+
+fn nonce_for(state: &Dpop, url: &str) -> Option<String> {
+    let origin = origin_prefix(url)?;
+    state.nonces.borrow().iter().find(|(o, _)| o == origin).map(|(_, nonce)| nonce.clone())
+}
+
+/// Keeps a valid nonce for the next proof to `url`'s origin (RFC 9449 §8, §9); it, if valid.
+fn remember_nonce(state: &Dpop, url: &str, header: &str) -> Option<String> {
+    let (origin, nonce) = (origin_prefix(url)?, nonce_of(Some(header))?);
+    let mut nonces = state.nonces.borrow_mut();
+    nonces.retain(|(o, _)| o != origin);
+    nonces.push((origin.to_owned(), nonce.clone()));
+    Some(nonce)
 }
