@@ -221,11 +221,19 @@ mod signatures {
     }
 }
 
+/// Resolves after `ms` milliseconds (work that takes a while, for callers to overlap).
+async fn sleep(ms: i32) {
+    let elapsed = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(elapsed).await;
+}
+
 /// Finding: without Web Locks (an app on plain http at a LAN address is no secure context),
 /// refreshes were not serialised even in one tab.
 #[wasm_bindgen_test]
 async fn without_web_locks_callers_in_a_tab_still_take_turns() {
-    use crate::auth::browser::lock::{sleep, with_lock};
+    use crate::auth::browser::lock::with_lock;
     use std::cell::RefCell;
     let hide = "globalThis.__locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks'); \
         Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined, configurable: true});";

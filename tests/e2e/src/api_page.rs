@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::browser::wait_for;
-use crate::{Browser, Fixture, Outcome, ensure};
+use crate::services::get_json;
+use crate::{Browser, Fixture, Harness, Outcome, ensure};
 
 /// Access tokens live this long, so a test crosses several expiries in seconds.
 pub const ACCESS_TOKEN_TTL: u32 = 4;
@@ -12,17 +13,22 @@ pub const ACCESS_TOKEN_TTL: u32 = 4;
 pub const LEEWAY: u64 = 1;
 
 /// One of the provider's counters (`/__dev/stats`).
-pub async fn stat(f: &Fixture, key: &str) -> Result<u64, String> {
-    f.provider_stats().await?[key].as_u64().ok_or_else(|| format!("no {key} in the provider's stats"))
+pub async fn stat<H: Harness>(f: &H, key: &str) -> Result<u64, String> {
+    get_json(&f.provider_stats_url()).await?[key].as_u64().ok_or_else(|| format!("no {key} in the provider's stats"))
+}
+
+/// Authorization codes the provider exchanged for tokens.
+pub async fn code_exchanges<H: Harness>(f: &H) -> Result<u64, String> {
+    stat(f, "authorization_code").await
 }
 
 /// Refresh-token grants the provider answered.
-pub async fn refreshes(f: &Fixture) -> Result<u64, String> {
+pub async fn refreshes<H: Harness>(f: &H) -> Result<u64, String> {
     stat(f, "refresh_token").await
 }
 
 /// Token requests the provider refused.
-pub async fn grant_errors(f: &Fixture) -> Result<u64, String> {
+pub async fn grant_errors<H: Harness>(f: &H) -> Result<u64, String> {
     stat(f, "errors").await
 }
 

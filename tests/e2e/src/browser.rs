@@ -311,6 +311,11 @@ impl Browser {
         self.client.set_window_size(width, height).await.map_err(fail("resize"))
     }
 
+    /// The handles of every open tab.
+    pub async fn tabs(&self) -> Result<Vec<fantoccini::wd::WindowHandle>, String> {
+        self.client.windows().await.map_err(fail("windows"))
+    }
+
     /// The current tab's handle.
     pub async fn tab(&self) -> Result<fantoccini::wd::WindowHandle, String> {
         self.client.window().await.map_err(fail("window"))

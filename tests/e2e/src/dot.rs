@@ -19,7 +19,7 @@ use tower_http::services::ServeDir;
 
 use crate::provider::Provider;
 use crate::services::{
-    API_PORT, APP, APP_PORT, CHROMEDRIVER_PORT, Process, add_site_headers, chromedriver, listen, repo_root,
+    API_PORT, APP, APP_PORT, CHROMEDRIVER_PORT, Process, add_site_headers, chromedriver, listen, post_form, repo_root,
     site_headers, spawn, wait_until_up,
 };
 use crate::{Harness, Outcome, fail};
@@ -41,6 +41,8 @@ pub const DOT: Provider = Provider {
     password_input: "input[name=password]",
     submit: "button[type=submit]",
     confirm_logout: "input[name=allow]",
+    // The user's database id.
+    sub_is_login: false,
 };
 
 /// DOT, chromedriver, the demo API and the app pointed at DOT; dropping it stops them all.
@@ -203,30 +205,10 @@ impl DotFixture {
         outcome
     }
 
-    /// DOT's dev-only counters (`/__dev/stats`): token endpoint answers by grant type, `errors`,
-    /// the bodies of refused refreshes, revocations and introspections.
-    pub async fn stats(&self) -> Result<Value, String> {
-        let response = reqwest::get(format!("{DOT_ORIGIN}/__dev/stats")).await.map_err(fail("stats"))?;
-        serde_json::from_str(&response.text().await.map_err(fail("stats body"))?).map_err(fail("stats json"))
-    }
-
-    /// One of DOT's counters.
-    pub async fn stat(&self, key: &str) -> Result<u64, String> {
-        self.stats().await?[key].as_u64().ok_or_else(|| format!("no {key} in DOT's stats"))
-    }
-
     /// POSTs a form to one of DOT's endpoints (a path below the issuer, e.g. `/token/`), as
     /// another client would: status and body.
     pub async fn post_to_provider(&self, path: &str, form: &str) -> Result<(u16, String), String> {
-        let response = reqwest::Client::new()
-            .post(format!("{}{path}", self.issuer))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form.to_owned())
-            .send()
-            .await
-            .map_err(fail(path))?;
-        let status = response.status().as_u16();
-        Ok((status, response.text().await.map_err(fail(path))?))
+        post_form(&format!("{}{path}", self.issuer), form).await
     }
 }
 
@@ -241,5 +223,10 @@ impl Harness for DotFixture {
 
     fn provider(&self) -> &'static Provider {
         &DOT
+    }
+
+    /// DOT's counters also hold the bodies of refused refreshes, revocations and introspections.
+    fn provider_stats_url(&self) -> String {
+        format!("{DOT_ORIGIN}/__dev/stats")
     }
 }

@@ -5,6 +5,7 @@ pub mod api_page;
 pub mod browser;
 pub mod dot;
 pub mod provider;
+pub mod scenarios;
 pub mod services;
 
 use std::future::Future;
@@ -33,15 +34,15 @@ pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
 /// Runs one scenario by name, on a suite's fixture `H`.
 pub type DispatchOn<H> = for<'a> fn(&'a str, &'a H, &'a Browser) -> Pin<Box<dyn Future<Output = Outcome> + 'a>>;
 
-/// Runs one scenario by name.
-pub type Dispatch = DispatchOn<Fixture>;
-
 /// What a suite's scenarios share whatever the provider: a runtime, chromedriver, and the
 /// provider implementation the browser signs in at.
 pub trait Harness: Send + Sync + 'static {
     fn runtime(&self) -> &tokio::runtime::Runtime;
     fn driver_url(&self) -> &str;
     fn provider(&self) -> &'static Provider;
+    /// Where the provider's dev-only counters are (`/__dev/stats`): token endpoint answers by
+    /// grant type and `errors`.
+    fn provider_stats_url(&self) -> String;
 }
 
 impl Harness for Fixture {
@@ -55,6 +56,10 @@ impl Harness for Fixture {
 
     fn provider(&self) -> &'static Provider {
         &provider::OIDC_PROVIDER
+    }
+
+    fn provider_stats_url(&self) -> String {
+        format!("{}/__dev/stats", services::IDP)
     }
 }
 
@@ -70,14 +75,9 @@ fn run_scenario<H: Harness>(fixture: &H, name: &str, dispatch: DispatchOn<H>) ->
         .map_err(Failed::from)
 }
 
-/// A libtest-style run of `scenarios`, each in a fresh Chromium, sharing one fixture (provider with
-/// access tokens living `access_token_ttl` seconds, the app built into `site`); every process is
-/// stopped before it returns.
-pub fn run_suite(site: &str, access_token_ttl: u32, scenarios: &[&'static str], dispatch: Dispatch) -> ExitCode {
-    run_suite_on(|| Fixture::start_site(access_token_ttl, site), scenarios, dispatch)
-}
-
-/// [`run_suite`] on the fixture that `start` makes (another provider's, say).
+/// A libtest-style run of `scenarios`, each in a fresh Chromium, sharing the one fixture that
+/// `start` makes (the local provider's, or another provider's); every process is stopped before
+/// it returns.
 pub fn run_suite_on<H: Harness>(
     start: impl FnOnce() -> Result<H, String>,
     scenarios: &[&'static str],
@@ -140,21 +140,6 @@ macro_rules! suite {
         $crate::suite!(site: "dist", access_token_ttl: $ttl, $($name),*);
     };
     (site: $site:expr, access_token_ttl: $ttl:expr, $($name:ident),* $(,)?) => {
-        fn dispatch<'a>(
-            name: &'a str,
-            f: &'a $crate::Fixture,
-            b: &'a $crate::Browser,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::Outcome> + 'a>> {
-            Box::pin(async move {
-                match name {
-                    $(stringify!($name) => $name(f, b).await,)*
-                    _ => Err(format!("unknown scenario {name}")),
-                }
-            })
-        }
-
-        fn main() -> std::process::ExitCode {
-            $crate::run_suite($site, $ttl, &[$(stringify!($name)),*], dispatch)
-        }
+        $crate::suite!(fixture: $crate::Fixture = $crate::Fixture::start_site($ttl, $site), $($name),*);
     };
 }

@@ -12,6 +12,8 @@ pub struct Provider {
     pub submit: &'static str,
     /// The button of its end-session page that confirms signing out.
     pub confirm_logout: &'static str,
+    /// Whether its `sub` claim is the login itself (rather than an id of its own).
+    pub sub_is_login: bool,
 }
 
 /// `oidc-provider` (`dev/idp`): its dev interactions and logout page.
@@ -21,4 +23,5 @@ pub const OIDC_PROVIDER: Provider = Provider {
     password_input: "input[name=password]",
     submit: "button[type=submit]",
     confirm_logout: "button[value=yes]",
+    sub_is_login: true,
 };

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::{Outcome, fail};
+use crate::{Harness, Outcome, fail};
 use std::future::Future;
 
 /// The provider's, the API's and the app's fixed local addresses (DESIGN.md "Local ports").
@@ -466,27 +466,32 @@ impl Fixture {
 
     /// POSTs a form to one of the provider's endpoints (as another client would); status and body.
     pub async fn post_to_provider(&self, path: &str, form: &str) -> Result<(u16, String), String> {
-        let response = reqwest::Client::new()
-            .post(format!("{IDP}{path}"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form.to_owned())
-            .send()
-            .await
-            .map_err(fail(path))?;
-        let status = response.status().as_u16();
-        Ok((status, response.text().await.map_err(fail(path))?))
+        post_form(&format!("{IDP}{path}"), form).await
     }
 
     /// The provider's token endpoint hits so far, by grant type.
     pub async fn provider_stats(&self) -> Result<serde_json::Value, String> {
-        let body = reqwest::get(format!("{IDP}/__dev/stats"))
-            .await
-            .map_err(fail("stats"))?
-            .text()
-            .await
-            .map_err(fail("stats body"))?;
-        serde_json::from_str(&body).map_err(fail("stats json"))
+        get_json(&self.provider_stats_url()).await
     }
+}
+
+/// POSTs `form` (`application/x-www-form-urlencoded`) to `url`, as another client would: status and body.
+pub(crate) async fn post_form(url: &str, form: &str) -> Result<(u16, String), String> {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .map_err(fail(url))?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await.map_err(fail(url))?))
+}
+
+/// GETs `url` and reads its body as JSON.
+pub(crate) async fn get_json(url: &str) -> Result<serde_json::Value, String> {
+    let response = reqwest::get(url).await.map_err(fail(url))?;
+    serde_json::from_str(&response.text().await.map_err(fail(url))?).map_err(fail(url))
 }
 
 /// chromedriver from `CHROMEDRIVER`, else Debian's.

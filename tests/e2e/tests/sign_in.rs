@@ -1,48 +1,15 @@
 //! Sign-in end to end: real Chromium, the real local provider, the release build.
 
+use e2e::api_page::code_exchanges;
+use e2e::scenarios::{
+    TX_PREFIX, a_reload_after_the_provider_session_ended_signs_out_without_a_loop, a_reload_stays_signed_in,
+    a_second_tab_gets_the_session_from_the_first, no_login_pending, no_token_stored, nothing_stored,
+    sign_in_shows_the_user_and_leaves_no_trace, sign_out_ends_every_tab_and_the_provider_session,
+    the_same_callback_in_two_tabs_is_exchanged_once,
+};
 use e2e::services::{APP, IDP};
 use e2e::{Browser, Fixture, Outcome, ensure};
 use serde_json::json;
-
-const TX_PREFIX: &str = "leptos-pkce.tx.";
-/// What `memory` mode may keep in localStorage: no token, only these.
-const ALLOWED_LOCAL_KEYS: [&str; 3] = ["leptos-pkce.discovery", "leptos-pkce.jwks", "leptos-pkce.signed-in"];
-
-async fn code_exchanges(f: &Fixture) -> Result<u64, String> {
-    Ok(f.provider_stats().await?["authorization_code"].as_u64().unwrap_or(u64::MAX))
-}
-
-/// No token anywhere in storage, no pending transaction left behind.
-async fn nothing_stored(b: &Browser) -> Outcome {
-    let local = b.storage_keys("localStorage").await?;
-    ensure(local.iter().all(|k| ALLOWED_LOCAL_KEYS.contains(&k.as_str())), format!("localStorage has {local:?}"))?;
-    let all = b.all_storage().await?;
-    ensure(!all.contains("eyJ"), "a token is in storage")?;
-    // The flow's journal names the token response's fields (their values redacted: the API suite
-    // checks them against the real tokens); nothing else may.
-    let outside_journal = b
-        .script(
-            "const s = {...sessionStorage}; delete s['leptos-pkce.flow']; return JSON.stringify([localStorage, s]);",
-        )
-        .await?;
-    ensure(!outside_journal.as_str().unwrap_or("access_token").contains("access_token"), "a token set is in storage")
-}
-
-async fn no_transactions(b: &Browser) -> Outcome {
-    let session = b.storage_keys("sessionStorage").await?;
-    ensure(!session.iter().any(|k| k.starts_with(TX_PREFIX)), format!("a login transaction was left: {session:?}"))
-}
-
-async fn sign_in_shows_the_user_and_leaves_no_trace(f: &Fixture, b: &Browser) -> Outcome {
-    let before = code_exchanges(f).await?;
-    b.sign_in("ada").await?;
-    b.wait_text("user-name", "Ada").await?;
-    let url = b.url().await?;
-    ensure(url == format!("{APP}/"), format!("the address bar still shows the callback: {url}"))?;
-    no_transactions(b).await?;
-    nothing_stored(b).await?;
-    ensure(code_exchanges(f).await? == before + 1, "expected exactly one code exchange")
-}
 
 async fn the_profile_shows_the_id_token_claims(_f: &Fixture, b: &Browser) -> Outcome {
     b.sign_in("grace").await?;
@@ -84,25 +51,6 @@ async fn the_profile_shows_the_id_token_claims(_f: &Fixture, b: &Browser) -> Out
         ensure(readable, format!("{claim} reads {shown:?}"))?;
     }
     Ok(())
-}
-
-async fn a_reload_stays_signed_in(f: &Fixture, b: &Browser) -> Outcome {
-    b.sign_in("ada").await?;
-    let before = code_exchanges(f).await?;
-    b.reload().await?;
-    b.wait_text("auth-status", "signed-in").await?;
-    b.wait_text("user-name", "Ada").await?;
-    ensure(code_exchanges(f).await? == before + 1, "the reload should sign in silently with one exchange")?;
-    nothing_stored(b).await
-}
-
-async fn a_second_tab_gets_the_session_from_the_first(f: &Fixture, b: &Browser) -> Outcome {
-    b.sign_in("ada").await?;
-    let before = code_exchanges(f).await?;
-    b.open_tab().await?;
-    b.goto("/profile").await?;
-    b.wait_css_text("[data-claim=sub]", "ada").await?;
-    ensure(code_exchanges(f).await? == before, "the second tab should not need the provider")
 }
 
 /// How far the page reaches past the viewport's right edge, and the narrowest claim value, in px.
@@ -214,30 +162,6 @@ async fn the_pages_follow_a_dark_colour_scheme_with_readable_text(f: &Fixture, b
     ensure(contrast(text, page) >= 7.0 && contrast(result_text, result) >= 7.0, format!("contrast: {colours}"))
 }
 
-async fn sign_out_ends_every_tab_and_the_provider_session(_f: &Fixture, b: &Browser) -> Outcome {
-    b.sign_in("ada").await?;
-    let first = b.open_tab().await?;
-    b.goto("/").await?;
-    b.wait_text("auth-status", "signed-in").await?;
-    let second = b.tab().await?;
-    b.switch_to(first).await?;
-    b.click("sign-out").await?;
-    b.confirm_provider_logout().await?;
-    b.wait_url(APP).await?;
-    b.wait_text("auth-status", "signed-out").await?;
-    nothing_stored(b).await?;
-    let marker = b.script("return localStorage.getItem('leptos-pkce.signed-in');").await?;
-    ensure(marker.is_null(), "the signed-in marker outlived sign-out")?;
-    b.switch_to(second).await?;
-    b.wait_text("auth-status", "signed-out").await?;
-    b.reload().await?;
-    b.wait_text("auth-status", "signed-out").await?;
-    // The provider session is over: signing in asks for the login again.
-    b.click("sign-in").await?;
-    b.sign_in_at_provider("ada").await?;
-    b.wait_text("auth-status", "signed-in").await
-}
-
 async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Browser) -> Outcome {
     f.with_config(serde_json::json!({"token_storage": "local"}), async {
         b.sign_in("ada").await?;
@@ -267,23 +191,6 @@ async fn a_protected_route_sends_to_sign_in_and_back(_f: &Fixture, b: &Browser) 
     b.wait_css_text("[data-claim=sub]", "linus").await
 }
 
-async fn a_reload_after_the_provider_session_ended_signs_out_without_a_loop(f: &Fixture, b: &Browser) -> Outcome {
-    b.sign_in("ada").await?;
-    // Cookies are per host, not per port: this ends the provider's session too.
-    b.delete_cookies().await?;
-    let before = code_exchanges(f).await?;
-    b.reload().await?;
-    b.wait_text("auth-status", "signed-out").await?;
-    b.wait_url(&format!("{APP}/")).await?;
-    ensure(b.text("auth-error").await?.is_none(), "login_required is not an error")?;
-    let marker = b.script("return localStorage.getItem('leptos-pkce.signed-in');").await?;
-    ensure(marker.is_null(), "the marker should be cleared so the next load makes no redirect")?;
-    b.reload().await?;
-    b.wait_text("auth-status", "signed-out").await?;
-    ensure(b.url().await?.starts_with(APP), "a second silent attempt was made")?;
-    ensure(code_exchanges(f).await? == before, "no code should have been exchanged")
-}
-
 async fn a_first_visit_makes_no_redirect(_f: &Fixture, b: &Browser) -> Outcome {
     b.goto("/").await?;
     b.wait_text("auth-status", "signed-out").await?;
@@ -302,7 +209,7 @@ async fn refused_then_try_again(f: &Fixture, b: &Browser, code: &str, before: u6
     ensure(plain && !summary.contains('_') && summary.len() > 20, format!("the error's sentence is {summary:?}"))?;
     b.wait_text("auth-status", "signed-out").await?;
     ensure(code_exchanges(f).await? == before, "a refused callback reached the token endpoint")?;
-    nothing_stored(b).await?;
+    no_token_stored(b).await?;
     b.click("try-again").await?;
     if !has_session {
         b.sign_in_at_provider("ada").await?;
@@ -468,7 +375,7 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
             ensure(error.starts_with(&format!("{}:", case.code)), format!("auth-error says {error:?}"))?;
             b.wait_text("auth-status", "signed-out").await?;
             b.wait_present("try-again").await?;
-            nothing_stored(b).await?;
+            no_token_stored(b).await?;
             ensure(code_exchanges(f).await? == exchanges, "no tokens may be issued")?;
             let reached = f.provider_stats().await?["errors"].as_u64() != refused;
             ensure(reached == case.reaches_provider, format!("token endpoint reached: {reached}"))?;
@@ -479,7 +386,7 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
         .await;
         result.map_err(|e| format!("{}: {e}", case.name))?;
         // Whatever the outcome, a callback ends every pending login of this tab.
-        no_transactions(b).await.map_err(|e| format!("{}: {e}", case.name))?;
+        no_login_pending(b).await.map_err(|e| format!("{}: {e}", case.name))?;
     }
     b.click("try-again").await?;
     b.sign_in_at_provider("ada").await?;
@@ -497,8 +404,7 @@ async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b
         ensure(error.starts_with("network:"), format!("auth-error says {error:?}"))?;
         b.wait_text("auth-status", "signed-out").await?;
         b.wait_present("try-again").await?;
-        nothing_stored(b).await?;
-        no_transactions(b).await
+        nothing_stored(b).await
     })
     .await
 }
@@ -548,8 +454,7 @@ async fn an_id_token_minted_for_another_login_is_refused(f: &Fixture, b: &Browse
     ensure(error.starts_with("id_token_claim: the ID token's `nonce` claim"), format!("auth-error says {error:?}"))?;
     ensure(code_exchanges(f).await? == before + 1, "the code was exchanged (and its tokens thrown away)")?;
     b.wait_text("auth-status", "signed-out").await?;
-    nothing_stored(b).await?;
-    no_transactions(b).await
+    nothing_stored(b).await
 }
 
 async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Browser) -> Outcome {
@@ -570,7 +475,7 @@ async fn tampered_or_lost_login_state_ends_in_a_clear_error(f: &Fixture, b: &Bro
     b.script("sessionStorage.clear(); return true;").await?;
     b.goto(&format!("/callback?code=abc&state=gone&{iss}")).await?;
     ensure(b.wait_present("auth-error").await?.starts_with("state_mismatch:"), "cleared storage")?;
-    nothing_stored(b).await?;
+    no_token_stored(b).await?;
     ensure(code_exchanges(f).await? == before, "no tokens may be issued")?;
     // Tampered tokens in `local` storage are dropped, not used.
     b.script("localStorage.setItem('leptos-pkce.tokens', '{\"access_token\":7}'); localStorage.setItem('leptos-pkce.signed-in', '1'); return true;").await?;
@@ -693,4 +598,5 @@ e2e::suite!(
     disabled_storage_is_a_clear_error_not_a_crash,
     a_broken_config_shows_a_config_error,
     a_stored_token_set_for_another_audience_is_not_adopted,
+    the_same_callback_in_two_tabs_is_exchanged_once,
 );

@@ -17,11 +17,11 @@ use super::browser::channel::{TabChannel, TabMessage};
 use super::browser::dpop_key::{self, Dpop, Op};
 use super::browser::http::HttpResponse;
 use super::browser::journal;
-use super::browser::lock::{sleep, with_lock};
+use super::browser::lock::{claim, with_lock};
 #[cfg(split)]
 use super::browser::not_fetched;
 use super::browser::storage::{self, Area};
-use super::browser::{http, json, location, now, random};
+use super::browser::{http, json, location, now, random, rotation};
 use super::browser::{wake, webcrypto};
 use super::callback::{
     CallbackParams, check_callback, is_authorization_response, missing_response, needs_interaction, parse_callback,
@@ -42,11 +42,12 @@ use super::token::{authorization_code_body, refresh_body, revocation_body};
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
 const TAB_ANSWER_MS: i32 = 300;
+/// The Web Lock a tab holds for the rest of its life once it exchanges the code of this state.
+const CODE_LOCK: &str = "leptos-pkce.code.";
 /// The Web Lock every refresh takes, in every tab.
 const REFRESH_LOCK: &str = "leptos-pkce.refresh";
-/// How long a refresh keeps the lock after telling the other tabs, so that the next tab to take
-/// it has received the rotated refresh token (over the tab channel; storage can lag).
-const HANDOVER_MS: i32 = 50;
+/// How many times a refresh asks the other tabs for the newer set another tab rotated to.
+const HANDOVER_ASKS: u32 = 10;
 /// After a refresh fails for a passing reason, how long before trying again, in seconds.
 const REFRESH_BACKOFF: u64 = 5;
 
@@ -242,28 +243,44 @@ impl AuthClient {
     pub(crate) async fn start(&self) -> Outcome {
         let here = format!("{}{}", location::origin(), location::pathname());
         let params = (here == self.config.redirect_uri).then(|| parse_callback(&location::search()));
-        let outcome = match params {
+        let finished = match params {
             Some(Ok(params)) if !is_authorization_response(&params) => {
                 let error = missing_response(&location::fragment());
                 storage::drop_transactions();
                 location::replace_url(&location::pathname());
-                Outcome::Failed(error)
+                Ok(Outcome::Failed(error))
             }
             Some(params) => self.finish_callback(params).await,
-            None => self.restore().await,
+            None => Err(None),
+        };
+        let outcome = match finished {
+            Ok(outcome) => outcome,
+            Err(go_to) => self.restore(go_to).await,
         };
         // After the callback, so that a slow login reads as `login_expired`, not as unknown.
         storage::sweep_transactions(now());
         outcome
     }
 
-    async fn finish_callback(&self, params: Result<CallbackParams, AuthError>) -> Outcome {
+    /// The callback's outcome; `Err(go_to)` when another tab has this callback.
+    async fn finish_callback(&self, params: Result<CallbackParams, AuthError>) -> Result<Outcome, Option<String>> {
         // Take the transaction first (single use), then clean the address bar of `code` and `state`.
-        let transaction = params.as_ref().ok().and_then(|p| p.state.as_deref()).and_then(storage::take_transaction);
+        let state = params.as_ref().ok().and_then(|p| p.state.clone()).unwrap_or_default();
+        // RFC 6749 §10.5: a code is exchanged once. A tab that loads a callback another tab is
+        // finishing or has finished (a duplicated tab) leaves the code to it, and starts as a
+        // reload does (that tab's session comes over the tab channel).
+        let mine = match claim(&format!("{CODE_LOCK}{state}")) {
+            Some(free) => free.await.is_ok_and(|free| free.is_truthy()),
+            None => true,
+        };
+        let transaction = storage::take_transaction(&state);
         storage::drop_transactions();
         location::replace_url(&location::pathname());
         let silent = transaction.as_ref().is_some_and(|t| t.silent);
         let go_to = transaction.as_ref().map(|t| t.return_to.clone());
+        if transaction.is_some() && !mine {
+            return Err(go_to);
+        }
         let for_api = transaction.as_ref().and_then(|t| t.audience.clone());
         let exchanged = match (self.exchange(params, transaction).await, for_api) {
             // A sign-in for one API alone: its tokens join the session it was made from.
@@ -282,7 +299,7 @@ impl AuthClient {
             (Ok(tokens), None) => self.keep_dpop_key().await.map(|()| tokens),
             (Err(error), _) => Err(error),
         };
-        match exchanged {
+        Ok(match exchanged {
             Ok(tokens) => {
                 self.adopt(tokens);
                 Outcome::SignedIn { go_to }
@@ -291,13 +308,15 @@ impl AuthClient {
                 storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
                 Outcome::SignedOut { go_to }
             }
+            // A session another tab handed over meanwhile outlives a failure here.
+            Err(_) if self.tokens().is_some() => Outcome::SignedIn { go_to },
             Err(error) => {
                 if silent {
                     storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
                 }
                 Outcome::Failed(error)
             }
-        }
+        })
     }
 
     async fn exchange(
@@ -365,18 +384,22 @@ impl AuthClient {
         }
     }
 
-    /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs.
-    fn adopt(&self, mut tokens: TokenSet) {
-        tokens.updated_at = js_sys::Date::now() as u64;
+    /// Keeps a fresh token set, marks the browser as signed in and tells the other tabs; when it
+    /// was updated.
+    fn adopt(&self, mut tokens: TokenSet) -> u64 {
+        let updated_at = js_sys::Date::now() as u64;
+        tokens.updated_at = updated_at;
         let _ = storage::set(Area::Local, storage::SIGNED_IN_MARKER, "1");
         if self.config.token_storage == TokenStorage::Local {
             let _ = storage::set(Area::Local, storage::TOKENS, &tokens.encode());
         }
         self.shared.tokens.replace(Some(tokens.clone()));
         self.post(&TabMessage::Tokens { tokens: Box::new(tokens) });
+        updated_at
     }
 
-    async fn restore(&self) -> Outcome {
+    /// Where the tokens are at page load (storage, another tab, the provider), `go_to` next.
+    async fn restore(&self, go_to: Option<String>) -> Outcome {
         if self.config.token_storage == TokenStorage::Local {
             match storage::get(Area::Local, storage::TOKENS).map(|text| parse_token_set(&text, json::parse)) {
                 // An expired access token is still worth keeping while a refresh token can renew it.
@@ -385,33 +408,34 @@ impl AuthClient {
                         && check_adoptable(&tokens, &self.config, None).is_ok() =>
                 {
                     self.shared.tokens.replace(Some(tokens));
-                    return Outcome::SignedIn { go_to: None };
+                    return Outcome::SignedIn { go_to };
                 }
                 Some(_) => storage::remove(Area::Local, storage::TOKENS),
                 None => {}
             }
         }
         if storage::get(Area::Local, storage::SIGNED_IN_MARKER).is_none() {
-            return Outcome::SignedOut { go_to: None };
+            return Outcome::SignedOut { go_to };
         }
-        if self.ask_tabs().await {
-            return Outcome::SignedIn { go_to: None };
+        if self.ask_tabs(TAB_ANSWER_MS).await {
+            return Outcome::SignedIn { go_to };
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
-        match self.redirect_to_provider(&location::path_query_fragment(), true, None).await {
+        let here = go_to.unwrap_or_else(location::path_query_fragment);
+        match self.redirect_to_provider(&here, true, None).await {
             Ok(()) => Outcome::Redirecting,
             Err(error) => Outcome::Failed(error),
         }
     }
 
-    /// Asks live tabs for their tokens and waits briefly: whether one answered.
-    async fn ask_tabs(&self) -> bool {
+    /// Asks live tabs for their tokens and waits up to `ms` for one: whether one answered.
+    async fn ask_tabs(&self, ms: i32) -> bool {
         let Some(window) = web_sys::window() else {
             return false;
         };
         let shared = self.shared.clone();
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, TAB_ANSWER_MS);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
             shared.waiter.replace(Some(resolve));
         });
         self.post(&TabMessage::Request);
@@ -594,7 +618,7 @@ impl AuthClient {
     /// re-read inside it.
     async fn renew(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
         with_lock(REFRESH_LOCK, async {
-            let current = self.reread().ok_or(AuthError::NotSignedIn)?;
+            let current = self.newest_set().await?;
             let sign_outs = self.shared.sign_outs.get();
             let audience = api.and_then(Api::token_key);
             if let Some(access) = current.access_for(audience)
@@ -635,9 +659,11 @@ impl AuthClient {
                 Ok(next) => {
                     // No token for the API asked: the provider answered for another audience.
                     let access = next.access_for(audience).cloned();
-                    self.adopt(next);
+                    let session = next.session.clone();
+                    let updated_at = self.adopt(next);
+                    // Before the lock goes to the next tab, which then waits for this set.
+                    let _ = rotation::record(&session, updated_at).await;
                     self.shared.notify();
-                    sleep(HANDOVER_MS).await;
                     access.ok_or_else(|| AuthError::AudienceRefused("another audience's token came back".into()))
                 }
                 Err(error) if audience.is_some() && !own && refuses_audience(&error) => {
@@ -664,6 +690,28 @@ impl AuthClient {
         .await
     }
 
+    /// The token set to refresh from: the newest one, which another tab may have rotated to just
+    /// before (RFC 9700 §4.14.2: a rotated refresh token is never spent again). A tab whose set is
+    /// older than the one recorded asks the other tabs for it, and never spends the old one.
+    async fn newest_set(&self) -> Result<TokenSet, AuthError> {
+        let mut current = self.reread().ok_or(AuthError::NotSignedIn)?;
+        let Some(newest) = rotation::newest(&current.session).await else {
+            return Ok(current);
+        };
+        for _ in 0..HANDOVER_ASKS {
+            if current.updated_at >= newest {
+                return Ok(current);
+            }
+            self.ask_tabs(TAB_ANSWER_MS).await;
+            current = self.reread().ok_or(AuthError::NotSignedIn)?;
+        }
+        if current.updated_at >= newest {
+            Ok(current)
+        } else {
+            Err(AuthError::Network("another tab's renewal has not reached this tab yet".into()))
+        }
+    }
+
     /// Sends the person to the provider to sign in, coming back to `return_to`.
     pub(crate) async fn login(&self, return_to: &str) -> Result<(), AuthError> {
         self.redirect_to_provider(return_to, false, None).await
@@ -674,7 +722,7 @@ impl AuthClient {
     /// outlive the redirect (in storage, or in another live tab); with tokens in this tab's memory
     /// only, it would be lost, so that is a clear error instead.
     async fn sign_in_for_api(&self, api: &Api) -> Result<Access, AuthError> {
-        if self.config.token_storage == TokenStorage::Memory && !self.ask_tabs().await {
+        if self.config.token_storage == TokenStorage::Memory && !self.ask_tabs(TAB_ANSWER_MS).await {
             return Err(AuthError::AudienceRefused(format!(
                 "the provider gives none for {} from the refresh token, and a sign-in for it alone would lose \
                  this tab's session (keep another tab open, use token_storage local, or allow multi-resource \
@@ -690,7 +738,7 @@ impl AuthClient {
     /// The session a sign-in for one API joins: in storage, or handed over by a live tab.
     async fn session_to_join(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Memory {
-            self.ask_tabs().await;
+            self.ask_tabs(TAB_ANSWER_MS).await;
         }
         self.reread()
     }

@@ -7,14 +7,14 @@ use std::{future::Future, pin::Pin};
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 #[cfg(split)]
 use leptos::wasm_split::SplitLoaderError;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode, SubtleCrypto};
+use web_sys::{CryptoKey, IdbTransactionMode, SubtleCrypto};
 
+use super::idb::in_store;
 #[cfg(split)]
 use super::not_fetched;
 use super::webcrypto::{ES256, P256, algorithm};
@@ -25,8 +25,6 @@ use crate::auth::json::Json;
 use crate::auth::pkce::random_string;
 use crate::auth::url::origin_prefix;
 
-const DATABASE: &str = "leptos-pkce";
-const STORE: &str = "keys";
 const KEY_NAME: &str = "dpop";
 
 /// The key pair: the private half usable only for signing, and the public JWK.
@@ -43,46 +41,6 @@ fn fail(e: JsValue) -> AuthError {
 
 fn subtle() -> Result<SubtleCrypto, AuthError> {
     webcrypto::subtle().ok_or_else(|| AuthError::Storage("WebCrypto is not available".into()))
-}
-
-/// Resolves when `request` succeeds, with its result.
-async fn settle(request: &IdbRequest) -> Result<JsValue, AuthError> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise)
-        .await
-        .map_err(|_| fail(request.error().ok().flatten().map_or(JsValue::NULL, Into::into)))?;
-    request.result().map_err(fail)
-}
-
-/// The key store, created on first use.
-async fn database() -> Result<IdbDatabase, AuthError> {
-    let factory = web_sys::window().and_then(|w| w.indexed_db().ok().flatten());
-    let factory = factory.ok_or_else(|| AuthError::Storage("IndexedDB is not available".into()))?;
-    let open = factory.open_with_u32(DATABASE, 1).map_err(fail)?;
-    let upgrade = Closure::once_into_js(move |event: web_sys::Event| {
-        let db = event.target().and_then(|t| t.dyn_into::<IdbRequest>().ok()).and_then(|r| r.result().ok());
-        if let Some(db) = db.and_then(|db| db.dyn_into::<IdbDatabase>().ok()) {
-            let _ = db.create_object_store(STORE);
-        }
-    });
-    open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    settle(&open).await?.dyn_into().map_err(fail)
-}
-
-/// Runs one request on the store and waits for its transaction to commit.
-async fn in_store(
-    mode: IdbTransactionMode,
-    act: impl FnOnce(&web_sys::IdbObjectStore) -> Result<IdbRequest, JsValue>,
-) -> Result<JsValue, AuthError> {
-    let db = database().await?;
-    let transaction = db.transaction_with_str_and_mode(STORE, mode).map_err(fail)?;
-    let request = act(&transaction.object_store(STORE).map_err(fail)?).map_err(fail)?;
-    let result = settle(&request).await;
-    db.close();
-    result
 }
 
 fn read_pair(pair: JsValue, public: Json) -> Option<DpopKey> {

@@ -13,6 +13,10 @@ extern "C" {
     /// `navigator.locks.request(name, callback)` (web-sys keeps it behind an unstable cfg).
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
     fn request_lock(name: &str, callback: &Function) -> Result<Promise, JsValue>;
+
+    /// `navigator.locks.request(name, options, callback)`.
+    #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
+    fn request_lock_with(name: &str, options: &JsValue, callback: &Function) -> Result<Promise, JsValue>;
 }
 
 /// A promise and the function that resolves it.
@@ -59,11 +63,19 @@ pub async fn with_lock<T>(name: &str, work: impl Future<Output = T>) -> T {
     result
 }
 
-/// Resolves after `ms` milliseconds.
-pub async fn sleep(ms: i32) {
-    let (elapsed, resolve) = deferred();
-    if let (Some(window), Some(resolve)) = (web_sys::window(), resolve) {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        let _ = JsFuture::from(elapsed).await;
-    }
+/// Takes the lock `name` for as long as this page lives, if no tab holds it: resolves to whether
+/// it was free (`None` where Web Locks are missing).
+pub fn claim(name: &str) -> Option<JsFuture> {
+    let (answer, tell) = deferred();
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if let Some(tell) = tell {
+            let _ = tell.call1(&JsValue::NULL, &(!lock.is_null()).into());
+        }
+        // Held until the page goes: a promise nothing settles.
+        deferred().0.into()
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    let _ = request_lock_with(name, &options, callback.unchecked_ref()).ok()?;
+    Some(answer.into())
 }

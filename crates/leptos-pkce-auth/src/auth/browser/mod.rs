@@ -3,11 +3,13 @@
 pub mod channel;
 pub mod dpop_key;
 pub mod http;
+pub mod idb;
 pub mod journal;
 pub mod json;
 pub mod location;
 pub mod lock;
 pub mod random;
+pub mod rotation;
 pub mod storage;
 pub mod wake;
 pub mod webcrypto;
