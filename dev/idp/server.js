@@ -152,7 +152,9 @@ const provider = new Provider(ISSUER, configuration);
 
 // Token endpoint hits by grant type, and refreshes by requested resource, for tests that count
 // refreshes (dev only).
-const hits = { authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {} };
+const hits = {
+  authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {}, redirected: 0,
+};
 provider.use(async (ctx, next) => {
   // Profile pictures, as Auth0 links one (Gravatar) from the `picture` claim: the initial on a disc.
   const avatar = ctx.method === 'GET' && /^\/avatars\/([^/]+)\.svg$/.exec(ctx.path);
@@ -172,6 +174,26 @@ provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && ctx.path === '/__dev/hold-next-token-answer') {
     dev.holdNextTokenAnswerMs = Math.min(Number(ctx.query.ms) || 0, 10000);
     ctx.body = dev;
+    return;
+  }
+  // The next token request is answered `307` to `/__dev/redirected`, which counts what reaches it
+  // (a client that follows re-sends the code and verifier there): tests check none is followed.
+  if (ctx.method === 'GET' && ctx.path === '/__dev/redirect-next-token-request') {
+    dev.redirectNextTokenRequest = true;
+    ctx.body = dev;
+    return;
+  }
+  if (ctx.method === 'POST' && ctx.path === '/oauth/token' && dev.redirectNextTokenRequest) {
+    dev.redirectNextTokenRequest = false;
+    ctx.status = 307;
+    ctx.set('Location', '/__dev/redirected');
+    ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*');
+    return;
+  }
+  if (ctx.path === '/__dev/redirected') {
+    hits.redirected += 1;
+    ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*');
+    ctx.body = {};
     return;
   }
   if (ctx.method === 'POST' && ctx.path === '/oauth/token' && dev.holdNextTokenAnswerMs > 0) {

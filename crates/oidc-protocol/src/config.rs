@@ -127,8 +127,11 @@ fn required(raw: &Json, key: &str) -> Result<String, AuthError> {
 /// Okta's, Keycloak realms' and Azure AD's issuers have no trailing slash).
 pub fn normalize_domain(domain: &str) -> Result<String, AuthError> {
     let domain = domain.trim();
-    let issuer =
-        if domain.contains("://") { domain.to_owned() } else { format!("https://{}/", domain.trim_end_matches('/')) };
+    let issuer = if crate::url::split_scheme(domain).is_some() {
+        domain.to_owned()
+    } else {
+        format!("https://{}/", domain.trim_end_matches('/'))
+    };
     if origin_of(&issuer).is_none() || issuer.contains(['?', '#']) {
         return Err(AuthError::Config(format!("`domain` is not a host name or issuer URL: \"{domain}\"")));
     }

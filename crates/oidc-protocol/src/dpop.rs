@@ -1,8 +1,7 @@
 //! DPoP (RFC 9449): the proof the app signs for each request, and a server's demand for a nonce.
 //! The key itself stays in the browser's key store; this module only sees its public half.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 
 use super::json::{Json, Parse, Write};
@@ -44,7 +43,7 @@ impl PublicKey {
 }
 
 fn sha256(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
+    Base64UrlUnpadded::encode_string(&Sha256::digest(text.as_bytes()))
 }
 
 /// What one proof says (RFC 9449 §4.2).
@@ -88,14 +87,14 @@ impl Proof {
         ];
         claims.extend(self.nonce.as_deref().map(|nonce| ("nonce".into(), text(nonce))));
         claims.extend(self.access_token.as_deref().map(|token| ("ath".into(), text(&sha256(token)))));
-        let part = |value: &Json| URL_SAFE_NO_PAD.encode(write(value));
+        let part = |value: &Json| Base64UrlUnpadded::encode_string(write(value).as_bytes());
         format!("{}.{}", part(&header), part(&Json::Object(claims)))
     }
 }
 
 /// The compact proof: the signing input and the ES256 signature (`r || s`, RFC 7518 §3.4).
 pub fn compact(signing_input: &str, signature: &[u8]) -> String {
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    format!("{signing_input}.{}", Base64UrlUnpadded::encode_string(signature))
 }
 
 /// RFC 9449 §8.1: a nonce is 1*NQCHAR (printable ASCII but `"` and `\`).
@@ -138,7 +137,7 @@ mod tests {
     }
 
     fn decoded(part: &str) -> serde_json::Value {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        serde_json::from_slice(&Base64UrlUnpadded::decode_vec(part).unwrap()).unwrap()
     }
 
     #[test]

@@ -5,8 +5,7 @@
 
 use super::error::AuthError;
 use super::json::{Json, Parse};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// The claims of an ID token, as the provider sent them (a JSON object).
 pub type Claims = Json;
@@ -33,8 +32,7 @@ fn claim_error(claim: &'static str, reason: impl Into<String>) -> AuthError {
 
 /// RFC 7515 §7.1: a base64url-encoded JSON object.
 pub fn decode_part(part: &str, what: &str, parse: Parse) -> Result<Json, AuthError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
+    let bytes = Base64UrlUnpadded::decode_vec(part)
         .map_err(|_| AuthError::IdTokenMalformed(format!("the {what} is not base64url")))?;
     let not_json = || AuthError::IdTokenMalformed(format!("the {what} is not a JSON object"));
     let text = std::str::from_utf8(&bytes).map_err(|_| not_json())?;
@@ -190,7 +188,7 @@ pub(crate) mod tests {
     pub const NOW: u64 = 1_700_000_000;
 
     pub fn jwt(header: Value, claims: &Value) -> String {
-        let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let enc = |v: &Value| Base64UrlUnpadded::encode_string(v.to_string().as_bytes());
         format!("{}.{}.c2ln", enc(&header), enc(claims))
     }
 

@@ -3,8 +3,7 @@
 use super::error::AuthError;
 use super::id_token::decode_part;
 use super::json::{Json, Parse};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// The algorithms accepted (RFC 8725 §3.1: an allow-list; never `none`, never HS*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +37,7 @@ pub fn signed_parts(jwt: &str, parse: Parse) -> Result<SignedParts<'_>, AuthErro
         "ES256" => SigningAlg::Es256,
         _ => return Err(bad("algorithm not accepted (RS256 or ES256 only)")),
     };
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| bad("the signature is not base64url"))?;
+    let signature = Base64UrlUnpadded::decode_vec(signature).map_err(|_| bad("the signature is not base64url"))?;
     // RFC 7518 §3.4: an ES256 signature is R || S, 32 bytes each.
     if alg == SigningAlg::Es256 && signature.len() != 64 {
         return Err(bad("an ES256 signature is 64 bytes"));
@@ -90,7 +89,7 @@ const MIN_RSA_BITS: usize = 2048;
 impl Jwk {
     /// The size of an RSA key's modulus `n` in bits (RFC 7518 §6.3.1.1), 0 when unreadable.
     fn rsa_bits(&self) -> usize {
-        let n = self.n.as_deref().and_then(|n| URL_SAFE_NO_PAD.decode(n).ok()).unwrap_or_default();
+        let n = self.n.as_deref().and_then(|n| Base64UrlUnpadded::decode_vec(n).ok()).unwrap_or_default();
         let n = n.iter().position(|&b| b != 0).map_or(&[][..], |start| &n[start..]);
         n.first().map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize)
     }
@@ -143,14 +142,18 @@ mod tests {
     use serde_json::json;
 
     fn token(header: serde_json::Value, signature: &[u8]) -> String {
-        format!("{}.e30.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(signature))
+        format!(
+            "{}.e30.{}",
+            Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
+            Base64UrlUnpadded::encode_string(signature)
+        )
     }
 
     /// A 2048-bit modulus (its top bit set), and one of 2047 bits.
     fn modulus(bits: usize) -> String {
         let mut n = vec![0xff_u8; bits.div_ceil(8)];
         n[0] >>= (8 - bits % 8) % 8;
-        URL_SAFE_NO_PAD.encode(n)
+        Base64UrlUnpadded::encode_string(&n)
     }
 
     fn jwks() -> String {

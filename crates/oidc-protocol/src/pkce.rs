@@ -1,17 +1,16 @@
 //! PKCE (RFC 7636): the code verifier and its S256 challenge.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 
 /// Encodes random bytes as an unpadded base64url string (RFC 7636 §4.1: 32 bytes give 43 chars).
 pub fn random_string(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    Base64UrlUnpadded::encode_string(bytes)
 }
 
 /// RFC 7636 §4.2: `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
 pub fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()))
 }
 
 #[cfg(test)]

@@ -27,9 +27,15 @@ pub struct Origin<'a> {
     pub host: &'a str,
 }
 
+/// RFC 3986 §3: a URL's scheme (no `:` in it) and what follows its `://`; `None` without one.
+pub fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    Some((scheme, rest.strip_prefix("//")?))
+}
+
 /// Splits an absolute URL into scheme and host; `None` when it is not `http(s)://host…`.
 pub fn origin_of(url: &str) -> Option<Origin<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
+    let (scheme, rest) = split_scheme(url)?;
     if scheme != "https" && scheme != "http" {
         return None;
     }
@@ -46,8 +52,7 @@ pub fn origin_of(url: &str) -> Option<Origin<'_>> {
 
 /// The `scheme://authority` prefix of an absolute URL, for same-origin comparisons.
 pub fn origin_prefix(url: &str) -> Option<&str> {
-    origin_of(url)?;
-    let start = url.find("://")? + 3;
+    let start = origin_of(url)?.scheme.len() + 3;
     let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     Some(&url[..end])
 }

@@ -438,6 +438,11 @@ impl Fixture {
         self.provider_switch(&format!("hold-next-token-answer?ms={ms}")).await
     }
 
+    /// Makes the provider answer its next token request with a `307` to `/__dev/redirected`.
+    pub async fn provider_redirects_next_token_request(&self) -> Outcome {
+        self.provider_switch("redirect-next-token-request").await
+    }
+
     /// Makes the provider demand DPoP nonces at its token endpoint (RFC 9449 §8), or stop.
     pub async fn provider_demands_dpop_nonces(&self, required: bool) -> Outcome {
         self.provider_switch(&format!("dpop-nonce?required={}", u8::from(required))).await

@@ -505,7 +505,43 @@ async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_t
         ensure(count_of(&after, MAIN_API) == count_of(&before, MAIN_API) + 2, "both renewed without a resource")?;
         ensure(stat(f, "authorization_code").await? == codes + 1, "one redirect in all")?;
         // The one refused refresh (naming the resource), and nothing else refused.
-        ensure(grant_errors(f).await? == errors + 1, "only the first refresh for reports was refused")
+        ensure(grant_errors(f).await? == errors + 1, "only the first refresh for reports was refused")?;
+        // Sign-out revokes both refresh tokens: the session's and the reports API's own.
+        let js = "const p = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens') || ''); \
+                  return [p.get('refresh_token'), ...p.getAll('api').map(a => new URLSearchParams(a).get('own_refresh_token'))];";
+        let held: Vec<String> = b.script(js).await?.as_array().into_iter().flatten()
+            .filter_map(|t| t.as_str().map(str::to_owned)).collect();
+        ensure(held.len() == 2, format!("expected the session's and the API's refresh tokens, saw {}", held.len()))?;
+        b.click("sign-out").await?;
+        b.wait_url(e2e::services::IDP).await?;
+        for token in held {
+            let form = format!("grant_type=refresh_token&refresh_token={token}&client_id=leptos-pkce-dev");
+            let (status, body) = f.post_to_provider("/oauth/token", &form).await?;
+            ensure(status == 400 && body.contains("invalid_grant"), format!("a refresh token outlived sign-out: {status} {body}"))?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Finding: a sign-in for one extra API joined the session without checking it was the same
+/// person. Here the provider session ends and someone else signs in for the reports API: a clear
+/// error, and the reports API never gets their token.
+async fn a_sign_in_for_another_api_by_another_person_is_refused(f: &Fixture, b: &Browser) -> Outcome {
+    f.without_multi_resource_refresh(async {
+        open_api_page(f, b, json!({"token_storage": "local"})).await?;
+        call_ok(b, "private").await?;
+        // The provider's cookies share the host 127.0.0.1 with the app's.
+        b.delete_cookies().await?;
+        b.script(&format!("{} return true;", click_script("reports"))).await?;
+        b.sign_in_at_provider("grace").await?;
+        let error = b.wait_present("auth-error").await?;
+        ensure(
+            error.starts_with("id_token_claim:") && error.contains("another person"),
+            format!("auth-error says {error:?}"),
+        )?;
+        let stored = b.script("return localStorage.getItem('leptos-pkce.tokens') || '';").await?;
+        ensure(!stored.as_str().unwrap_or_default().contains("api="), "grace's reports token joined ada's session")
     })
     .await
 }
@@ -585,6 +621,7 @@ e2e::suite!(
     the_api_down_shows_an_error_and_keeps_you_signed_in,
     sign_out_wins_over_a_refresh_in_flight,
     a_tab_that_hears_of_a_rotation_late_never_spends_the_old_refresh_token,
+    a_sign_in_for_another_api_by_another_person_is_refused,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
     a_server_error_is_typed_and_keeps_you_signed_in,
     a_call_without_an_answer_times_out_and_the_next_one_works,

@@ -393,6 +393,23 @@ async fn hostile_callbacks_end_in_a_clear_error_and_keep_nothing(f: &Fixture, b:
     b.wait_text("auth-status", "signed-in").await
 }
 
+/// Finding: token requests followed redirects (a `307` re-sends the code and verifier to wherever
+/// it points). Here the token endpoint answers one: the sign-in ends in a clear network error,
+/// and nothing reaches the redirect's target.
+async fn a_redirected_token_request_is_not_followed(f: &Fixture, b: &Browser) -> Outcome {
+    let reached = e2e::api_page::stat(f, "redirected").await?;
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.click("sign-in").await?;
+    f.provider_redirects_next_token_request().await?;
+    b.sign_in_at_provider("ada").await?;
+    let error = b.wait_present("auth-error").await?;
+    ensure(error.starts_with("network:"), format!("auth-error says {error:?}"))?;
+    b.wait_text("auth-status", "signed-out").await?;
+    ensure(e2e::api_page::stat(f, "redirected").await? == reached, "the code and verifier followed the redirect")?;
+    nothing_stored(b).await
+}
+
 async fn a_provider_down_at_the_callback_is_a_clear_network_error(f: &Fixture, b: &Browser) -> Outcome {
     // Nothing listens on this port: discovery falls back to Auth0's paths, the exchange fails.
     f.with_config(serde_json::json!({"domain": "http://127.0.0.1:4999"}), async {
@@ -599,4 +616,5 @@ e2e::suite!(
     a_broken_config_shows_a_config_error,
     a_stored_token_set_for_another_audience_is_not_adopted,
     the_same_callback_in_two_tabs_is_exchanged_once,
+    a_redirected_token_request_is_not_followed,
 );

@@ -202,16 +202,7 @@ impl AuthClient {
                 Some(TabMessage::SignedOut { session })
             }
             TabMessage::Tokens { tokens } => {
-                let current = shared.tokens.borrow().clone();
-                let newer = current.as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
-                if newer && check_adoptable(&tokens, &self.config, current.as_ref()).is_ok() {
-                    shared.dpop.drop_key();
-                    shared.tokens.replace(Some(*tokens));
-                    shared.notify();
-                }
-                if let Some(resolve) = shared.waiter.take() {
-                    let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::TRUE);
-                }
+                wasm_bindgen_futures::spawn_local(async move { self.receive(*tokens).await });
                 None
             }
             TabMessage::SignedOut { session } => {
@@ -221,6 +212,30 @@ impl AuthClient {
                 None
             }
         }
+    }
+
+    /// Another tab's token set: adopted if newer than this tab's and admissible; then the pending
+    /// "does a tab have tokens?" wait ends.
+    async fn receive(&self, tokens: TokenSet) {
+        let admissible = self.admissible(&tokens, self.tokens().as_ref()).await;
+        let shared = &self.shared;
+        let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
+        if admissible && newer {
+            shared.dpop.drop_key();
+            shared.tokens.replace(Some(tokens));
+            shared.notify();
+        }
+        if let Some(resolve) = shared.waiter.take() {
+            let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::TRUE);
+        }
+    }
+
+    /// Whether a token set from storage or another tab may be adopted: it passes
+    /// [`check_adoptable`], and its ID token verifies with the provider's key (RFC 7515 §5.2: the
+    /// claims checked are the provider's, not a script's).
+    async fn admissible(&self, tokens: &TokenSet, current: Option<&TokenSet>) -> bool {
+        check_adoptable(tokens, &self.config, current).is_ok()
+            && self.check_signature(&tokens.id_token, self.signing_keys(false).await).await.is_ok()
     }
 
     /// Calls `listener` whenever another tab signs in, refreshes or signs out.
@@ -282,6 +297,7 @@ impl AuthClient {
             return Err(go_to);
         }
         let for_api = transaction.as_ref().and_then(|t| t.audience.clone());
+        let joining = for_api.is_some();
         let exchanged = match (self.exchange(params, transaction).await, for_api) {
             // A sign-in for one API alone: its tokens join the session it was made from.
             (Ok(tokens), Some(audience)) => match self.session_to_join().await {
@@ -308,8 +324,9 @@ impl AuthClient {
                 storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
                 Outcome::SignedOut { go_to }
             }
-            // A session another tab handed over meanwhile outlives a failure here.
-            Err(_) if self.tokens().is_some() => Outcome::SignedIn { go_to },
+            // A session another tab handed over meanwhile outlives a failed sign-in here (not a
+            // refused sign-in for one API, which is about that session).
+            Err(_) if !joining && self.tokens().is_some() => Outcome::SignedIn { go_to },
             Err(error) => {
                 if silent {
                     storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
@@ -405,7 +422,7 @@ impl AuthClient {
                 // An expired access token is still worth keeping while a refresh token can renew it.
                 Some(Ok(tokens))
                     if (tokens.refresh_token.is_some() || !tokens.access.expired(now()))
-                        && check_adoptable(&tokens, &self.config, None).is_ok() =>
+                        && self.admissible(&tokens, None).await =>
                 {
                     self.shared.tokens.replace(Some(tokens));
                     return Outcome::SignedIn { go_to };
@@ -547,9 +564,10 @@ impl AuthClient {
     /// alone can lag behind a refresh that another tab just finished).
     fn reread(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Local {
-            let stored =
-                storage::get(Area::Local, storage::TOKENS).and_then(|text| parse_token_set(&text, json::parse).ok());
             let mine = self.shared.tokens.borrow().clone();
+            let stored = storage::get(Area::Local, storage::TOKENS)
+                .and_then(|text| parse_token_set(&text, json::parse).ok())
+                .filter(|stored| check_adoptable(stored, &self.config, mine.as_ref()).is_ok());
             let newest = match (stored, mine) {
                 (Some(stored), Some(mine)) => Some(if stored.updated_at >= mine.updated_at { stored } else { mine }),
                 (stored, mine) => stored.or(mine),
