@@ -154,6 +154,7 @@ const provider = new Provider(ISSUER, configuration);
 // refreshes (dev only).
 const hits = {
   authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {}, redirected: 0,
+  grants_revoked: 0,
 };
 provider.use(async (ctx, next) => {
   // Profile pictures, as Auth0 links one (Gravatar) from the `picture` claim: the initial on a disc.
@@ -243,6 +244,8 @@ provider.on('grant.error', (_ctx, error) => {
   hits.errors += 1;
   if (error.error === 'use_dpop_nonce') hits.dpop_nonce_demands += 1;
 });
+// A grant ends when one of its refresh tokens is revoked (sign-out) or spent twice (reuse detection).
+provider.on('grant.revoked', () => { hits.grants_revoked += 1; });
 provider.on('server_error', (_ctx, error) => console.error('server_error', error));
 
 const server = provider.listen(PORT, HOST, () => {

@@ -158,20 +158,36 @@ async fn a_tab_with_tokens_answers_a_request() {
     let stored = "access_token=at&token_type=Bearer&id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln&expires_at=10&updated_at=1&clock_offset=0&session=s1";
     let tokens = parse_token_set(stored, json::parse).unwrap();
     let answer = tokens.clone();
+    let replies = TabChannel::open(|_| ()).unwrap();
     let _live = TabChannel::open(move |m| {
-        matches!(m, TabMessage::Request).then(|| TabMessage::Tokens { tokens: Box::new(answer.clone()) })
+        if matches!(m, TabMessage::Request) {
+            replies.post(&TabMessage::Tokens { tokens: Box::new(answer.clone()) });
+        }
     });
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = received.clone();
-    let newcomer = TabChannel::open(move |m| {
-        sink.borrow_mut().push(m);
-        None
-    })
-    .unwrap();
+    let newcomer = TabChannel::open(move |m| sink.borrow_mut().push(m)).unwrap();
     newcomer.post(&TabMessage::Request);
     match next_message(&received).await {
         Some(TabMessage::Tokens { tokens: got }) => assert_eq!(*got, tokens),
         other => panic!("expected tokens, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_renewal_request_crosses_the_channel_whole() {
+    let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = received.clone();
+    let _holder = TabChannel::open(move |m| sink.borrow_mut().push(m));
+    let asker = TabChannel::open(|_| ()).unwrap();
+    for (api, stale) in [(Some("reports&x=1"), Some("at")), (None, None)] {
+        asker.post(&TabMessage::Renew { api: api.map(str::to_owned), stale: stale.map(str::to_owned) });
+        match next_message(&received).await {
+            Some(TabMessage::Renew { api: got, stale: old }) => {
+                assert_eq!((got.as_deref(), old.as_deref()), (api, stale));
+            }
+            other => panic!("expected a renewal request, got {other:?}"),
+        }
     }
 }
 

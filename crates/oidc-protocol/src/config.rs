@@ -63,6 +63,8 @@ pub struct Config {
     pub apis: Vec<Api>,
     /// RFC 9449: sender-constrained (DPoP) tokens.
     pub dpop: bool,
+    /// Whether `config.json` says `dpop`; if not, [`Config::settle_dpop`] follows the provider.
+    pub dpop_stated: bool,
 }
 
 impl Config {
@@ -80,6 +82,20 @@ impl Config {
     /// The main API (`api_base_url`), whose paths a relative URL names.
     pub fn main_api(&self) -> Option<&Api> {
         self.apis.iter().find(|api| api.is_main())
+    }
+
+    /// RFC 9449 §5.1: unless `config.json` says, DPoP is on where the provider takes ES256 proofs
+    /// (`dpop_signing_alg_values_supported`).
+    pub fn settle_dpop(&mut self, advertised: bool) {
+        if !self.dpop_stated {
+            self.dpop = advertised;
+        }
+    }
+
+    /// Whether refresh tokens may go to the other tabs: they are in storage anyway (`local`), or
+    /// bound to this browser's DPoP key (RFC 9449 §5), useless to whoever reads them off the channel.
+    pub fn shares_refresh_tokens(&self) -> bool {
+        self.token_storage == TokenStorage::Local || self.dpop
     }
 
     /// RFC 8707 §2.1: every API's audience, when there are several (one token request each later).
@@ -247,9 +263,10 @@ pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, Au
         invitation: non_empty("invitation", string(&raw, "invitation")?)?,
         leeway_seconds,
         apis,
-        dpop: match raw.get("dpop") {
+        dpop: matches!(raw.get("dpop"), Some(Json::Bool(true))),
+        dpop_stated: match raw.get("dpop") {
             None | Some(Json::Null) => false,
-            Some(Json::Bool(dpop)) => *dpop,
+            Some(Json::Bool(_)) => true,
             Some(_) => return Err(config_error("`dpop` must be true or false".into())),
         },
     })
@@ -380,6 +397,17 @@ mod tests {
             let json = format!(r#"{{"domain":"a.test","client_id":"c",{}"#, &apis[1..]);
             let err = config(&json).unwrap_err();
             assert!(err.message().contains(field), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn dpop_follows_the_provider_unless_stated() {
+        let cases = [("", true, true), ("", false, false), (r#","dpop":null"#, true, true)];
+        let stated = [(r#","dpop":false"#, true, false), (r#","dpop":true"#, false, true)];
+        for (stated, advertised, on) in cases.into_iter().chain(stated) {
+            let mut config = config(&format!(r#"{{"domain":"a.test","client_id":"c"{stated}}}"#)).unwrap();
+            config.settle_dpop(advertised);
+            assert_eq!(config.dpop, on, "{stated} with DPoP advertised: {advertised}");
         }
     }
 

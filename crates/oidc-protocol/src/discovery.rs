@@ -25,6 +25,8 @@ pub struct Endpoints {
     pub jwks_uri: Option<String>,
     /// RFC 9207 §3: the provider always sends `iss` on its authorization responses.
     pub iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the provider takes DPoP proofs signed with ES256, this client's algorithm.
+    pub dpop_es256: bool,
 }
 
 /// OIDC Discovery §4: the metadata lives at the issuer (without its trailing slash) + this path.
@@ -42,6 +44,7 @@ pub fn auth0_endpoints(issuer: &str) -> Endpoints {
         revocation: Some(format!("{issuer}oauth/revoke")),
         jwks_uri: Some(format!("{issuer}.well-known/jwks.json")),
         iss_parameter_supported: false,
+        dpop_es256: false,
     }
 }
 
@@ -81,6 +84,10 @@ pub fn parse_discovery(issuer: &str, body: &str, parse: Parse) -> Result<Endpoin
         revocation: checked_opt("revocation_endpoint", member("revocation_endpoint")?)?,
         jwks_uri: checked_opt("jwks_uri", member("jwks_uri")?)?,
         iss_parameter_supported: meta.get("authorization_response_iss_parameter_supported") == Some(&Json::Bool(true)),
+        dpop_es256: meta
+            .get("dpop_signing_alg_values_supported")
+            .and_then(Json::items)
+            .is_some_and(|algs| algs.iter().any(|alg| alg.as_str() == Some("ES256"))),
     })
 }
 
@@ -179,6 +186,19 @@ mod tests {
         assert_eq!(endpoints.token, "https://tenant.eu.auth0.com/oauth/token");
         assert_eq!(endpoints.logout, Logout::EndSession("https://tenant.eu.auth0.com/oidc/logout".into()));
         assert!(endpoints.iss_parameter_supported);
+        assert!(!endpoints.dpop_es256, "no DPoP advertised");
+    }
+
+    #[test]
+    fn dpop_is_advertised_by_its_signing_algorithms() {
+        for (algs, es256) in
+            [(r#"["ES256","RS256"]"#, true), (r#"["EdDSA"]"#, false), ("[]", false), ("\"ES256\"", false)]
+        {
+            let extra = format!(r#","dpop_signing_alg_values_supported":{algs}"#);
+            let endpoints = parse_discovery(ISSUER, &document(ISSUER, &extra), parse).unwrap();
+            assert_eq!(endpoints.dpop_es256, es256, "{algs}");
+        }
+        assert!(!auth0_endpoints(ISSUER).dpop_es256, "without discovery, no DPoP unless stated");
     }
 
     #[test]

@@ -163,6 +163,31 @@ impl TokenSet {
         self
     }
 
+    /// What another tab is given. Browser-based apps BCP §8: a bearer refresh token that any
+    /// script of the origin could read off the tab channel works anywhere, so in `memory` mode
+    /// without DPoP it stays in the tab that received it.
+    pub fn for_other_tabs(&self, config: &Config) -> TokenSet {
+        let mut set = self.clone();
+        if !config.shares_refresh_tokens() {
+            set.refresh_token = None;
+            set.others.iter_mut().for_each(|(_, access)| access.refresh_token = None);
+        }
+        set
+    }
+
+    /// Another tab's newer set of the same session, with the refresh tokens this tab holds where
+    /// it carries none (see [`TokenSet::for_other_tabs`]).
+    pub fn keeping_refresh_tokens_of(mut self, mine: &TokenSet) -> TokenSet {
+        if self.session == mine.session {
+            self.refresh_token = self.refresh_token.or_else(|| mine.refresh_token.clone());
+            for (audience, access) in &mut self.others {
+                access.refresh_token =
+                    access.refresh_token.take().or_else(|| mine.own_refresh_token(Some(audience)).map(str::to_owned));
+            }
+        }
+        self
+    }
+
     /// What time it is by the provider's clock.
     pub fn provider_now(&self, now: u64) -> u64 {
         now.saturating_add_signed(self.clock_offset)
@@ -365,7 +390,7 @@ pub fn finish_login(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_config;
+    use crate::config::{TokenStorage, parse_config};
     use crate::id_token::tests::{ISSUER, NOW, good_claims, jwt};
     use crate::json::native::parse;
     use serde_json::json;
@@ -627,6 +652,28 @@ mod tests {
         assert!(check_adoptable(&mallory, &config(), None).is_ok(), "a sign-in elsewhere, no session here");
         let stale = TokenSet { claims: good_claims_at(NOW - 90_000), ..set };
         assert!(check_adoptable(&stale, &config(), None).is_ok(), "an ID token expired since is no reason");
+    }
+
+    #[test]
+    fn without_dpop_a_memory_set_goes_to_other_tabs_without_its_refresh_tokens() {
+        // Finding: the tab channel gave the refresh token to any script of the origin.
+        let reports = Access { refresh_token: Some("own".into()), ..signed_in().access };
+        let set = TokenSet { others: vec![("https://r.test/".into(), reports)], ..signed_in() };
+        let shared = set.for_other_tabs(&config());
+        assert_eq!(shared.refresh_token, None);
+        assert_eq!(shared.own_refresh_token(Some("https://r.test/")), None);
+        assert_eq!(shared.access, set.access, "the access tokens go");
+        for sharing in [Config { dpop: true, ..config() }, Config { token_storage: TokenStorage::Local, ..config() }] {
+            assert_eq!(set.for_other_tabs(&sharing), set, "bound to the key, or in storage anyway");
+        }
+        // The tab that holds them keeps them when the others' news comes back without them.
+        let newer = TokenSet { updated_at: 9, ..shared.clone() };
+        let kept = newer.clone().keeping_refresh_tokens_of(&set);
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt"));
+        assert_eq!(kept.own_refresh_token(Some("https://r.test/")), Some("own"));
+        assert_eq!(kept.updated_at, 9);
+        let other_session = TokenSet { session: "n2".into(), ..newer };
+        assert_eq!(other_session.clone().keeping_refresh_tokens_of(&set), other_session, "not another session's");
     }
 
     fn good_claims_at(iat: u64) -> Claims {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::wait_for;
-use crate::services::get_json;
+use crate::services::{APP, get_json};
 use crate::{Browser, Fixture, Harness, Outcome, ensure};
 
 /// Access tokens live this long, so a test crosses several expiries in seconds.
@@ -84,4 +84,43 @@ pub async fn wait_api_answers(f: &Fixture, status: u16, at_least: u64) -> Outcom
         if n >= at_least { Ok(Some(())) } else { Err(format!("{n} so far")) }
     })
     .await
+}
+
+/// Joins the tab channel as any script of the origin could, keeps what it hears in
+/// `window.__heard` and asks the tabs for their tokens.
+pub const CHANNEL_SPY: &str = "window.__heard = []; window.__spy = new BroadcastChannel('leptos-pkce'); \
+    window.__spy.onmessage = (event) => window.__heard.push(String(event.data)); \
+    window.__spy.postMessage('kind=request'); return true;";
+
+/// The token sets the [`CHANNEL_SPY`] of this tab heard, once it heard at least `sets`.
+pub async fn heard_token_sets(b: &Browser, sets: usize) -> Result<Vec<String>, String> {
+    wait_for(&format!("{sets} token sets on the tab channel"), || async {
+        let heard = b.script("return window.__heard.filter((m) => m.startsWith('kind=tokens'));").await?;
+        let heard: Vec<String> =
+            heard.as_array().into_iter().flatten().filter_map(|m| m.as_str().map(str::to_owned)).collect();
+        if heard.len() >= sets { Ok(Some(heard)) } else { Err(format!("{} so far", heard.len())) }
+    })
+    .await
+}
+
+/// Clicks the `/api` button `label`, whose call takes one sign-in at the provider (its session
+/// signs in at once), and waits to be back on `/api`, signed in.
+pub async fn call_signing_in_once(f: &Fixture, b: &Browser, label: &str) -> Outcome {
+    let codes = stat(f, "authorization_code").await?;
+    b.script(&format!("{} return true;", click_script(label))).await?;
+    wait_for("one sign-in at the provider", || async {
+        let made = stat(f, "authorization_code").await? - codes;
+        if made == 1 { Ok(Some(())) } else { Err(format!("{made} code exchanges")) }
+    })
+    .await?;
+    b.wait_url(&format!("{APP}/api")).await?;
+    b.wait_text("auth-status", "signed-in").await
+}
+
+/// Spends `refresh_token` at the provider as another client would: it must be refused
+/// (`invalid_grant`); `what` names it otherwise.
+pub async fn refused_at_the_provider(f: &Fixture, refresh_token: &str, what: &str) -> Outcome {
+    let form = format!("grant_type=refresh_token&refresh_token={refresh_token}&client_id=leptos-pkce-dev");
+    let (status, body) = f.post_to_provider("/oauth/token", &form).await?;
+    ensure(status == 400 && body.contains("invalid_grant"), format!("{what}: {status} {body}"))
 }

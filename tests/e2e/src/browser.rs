@@ -285,6 +285,11 @@ impl Browser {
         Ok(previous)
     }
 
+    /// Closes the current tab (then switch to another).
+    pub async fn close_tab(&self) -> Outcome {
+        self.client.close_window().await.map_err(fail("close tab"))
+    }
+
     /// Switches to another tab.
     pub async fn switch_to(&self, handle: fantoccini::wd::WindowHandle) -> Outcome {
         self.client.switch_to_window(handle).await.map_err(fail("switch"))

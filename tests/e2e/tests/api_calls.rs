@@ -4,7 +4,6 @@
 use e2e::api_page::*;
 use e2e::browser::wait_for;
 use e2e::scenarios::a_dead_refresh_token_ends_the_session_at_the_next_refresh;
-use e2e::services::APP;
 use e2e::{Browser, Fixture, Outcome, ensure};
 use serde_json::{Value, json};
 
@@ -108,9 +107,9 @@ const DELAY_TOKEN_MESSAGES: &str = "window.__delayTokensMs = 0; const Channel = 
 /// Finding: the rotation hand-over between tabs rested on a 50 ms sleep. Here the second tab
 /// hears of the first tab's rotation 1.5 s late and needs a refresh just after it: it waits for
 /// the rotated set instead of spending the old refresh token (the provider would refuse it and
-/// revoke the grant).
+/// revoke the grant). With DPoP, where the tabs share the (key-bound) refresh token.
 async fn a_tab_that_hears_of_a_rotation_late_never_spends_the_old_refresh_token(f: &Fixture, b: &Browser) -> Outcome {
-    open_api_page(f, b, json!({"token_storage": "memory"})).await?;
+    open_api_page(f, b, json!({"token_storage": "memory", "dpop": true})).await?;
     let first = b.tab().await?;
     b.open_tab().await?;
     b.cdp(f.driver_url(), "Page.addScriptToEvaluateOnNewDocument", json!({ "source": DELAY_TOKEN_MESSAGES })).await?;
@@ -128,6 +127,60 @@ async fn a_tab_that_hears_of_a_rotation_late_never_spends_the_old_refresh_token(
     let made = refreshes(f).await? - before;
     ensure(made == 1, format!("expected the first tab's refresh alone, saw {made}"))?;
     b.wait_text("auth-status", "signed-in").await
+}
+
+/// Finding: the tab channel gave the refresh token to any script of the origin. In `memory` mode
+/// without DPoP a script on the channel hears every token set without one; the tab that holds it
+/// renews for the others, and a sign-out in a tab without it still revokes it.
+async fn a_script_on_the_tab_channel_never_gets_a_refresh_token(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"token_storage": "memory"})).await?;
+    b.script(CHANNEL_SPY).await?;
+    heard_token_sets(b, 1).await?;
+    let first = b.tab().await?;
+    b.open_tab().await?;
+    b.goto("/api").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    b.wait_token_expired().await?;
+    let (before, errors) = (refreshes(f).await?, grant_errors(f).await?);
+    call_ok(b, "private").await?;
+    ensure(refreshes(f).await? == before + 1, "the first tab renewed once for the second")?;
+    ensure(grant_errors(f).await? == errors, "a refresh was refused")?;
+    let second = b.tab().await?;
+    b.switch_to(first.clone()).await?;
+    let heard = heard_token_sets(b, 3).await?;
+    ensure(heard.iter().all(|set| set.contains("access_token=")), "the spy heard the token sets")?;
+    let leaked = heard.iter().filter(|set| set.contains("refresh_token")).count();
+    ensure(leaked == 0, format!("{leaked} of {} token sets on the channel carried a refresh token", heard.len()))?;
+    let revoked = stat(f, "grants_revoked").await?;
+    b.switch_to(second).await?;
+    b.click("sign-out").await?;
+    b.wait_url(e2e::services::IDP).await?;
+    wait_for("the first tab's refresh token revoked", || async {
+        let made = stat(f, "grants_revoked").await? - revoked;
+        if made == 1 { Ok(Some(())) } else { Err(format!("{made} grants revoked")) }
+    })
+    .await?;
+    b.switch_to(first).await?;
+    b.wait_text("auth-status", "signed-out").await
+}
+
+/// In `memory` mode without DPoP, once the tab that held the refresh token is gone the others
+/// renew as a reload does: one silent sign-in, back to the same page, nothing refused.
+async fn a_tab_left_without_the_refresh_token_signs_in_again_silently(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"token_storage": "memory"})).await?;
+    b.open_tab().await?;
+    b.goto("/api").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    let second = b.tab().await?;
+    let first = b.tabs().await?.into_iter().find(|tab| *tab != second).ok_or("no first tab")?;
+    b.switch_to(first).await?;
+    b.close_tab().await?;
+    b.switch_to(second).await?;
+    b.wait_token_expired().await?;
+    let errors = grant_errors(f).await?;
+    call_signing_in_once(f, b, "private").await?;
+    call_ok(b, "private").await?;
+    ensure(grant_errors(f).await? == errors, "a refresh was refused")
 }
 
 /// Finding: sign-out during a refresh brought the session back (the refresh adopted its answer,
@@ -476,15 +529,8 @@ async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_t
         open_api_page(f, b, json!({"token_storage": "local"})).await?;
         call_ok(b, "private").await?;
         let (codes, errors) = (stat(f, "authorization_code").await?, grant_errors(f).await?);
-        b.script(&format!("{} return true;", click_script("reports"))).await?;
-        // Away to the provider (its session signs in at once) and back to this page.
-        wait_for("one sign-in for the reports API", || async {
-            let made = stat(f, "authorization_code").await? - codes;
-            if made == 1 { Ok(Some(())) } else { Err(format!("{made} code exchanges")) }
-        })
-        .await?;
-        b.wait_url(&format!("{APP}/api")).await?;
-        b.wait_text("auth-status", "signed-in").await?;
+        // Away to the provider and back to this page: a sign-in for the reports API alone.
+        call_signing_in_once(f, b, "reports").await?;
         let reports = call(b, "reports").await?;
         ensure(reports.starts_with("200 reports: "), format!("reports after the redirect: {reports}"))?;
         call_ok(b, "private").await?;
@@ -515,9 +561,7 @@ async fn without_multi_resource_refresh_another_api_takes_one_redirect_back_to_t
         b.click("sign-out").await?;
         b.wait_url(e2e::services::IDP).await?;
         for token in held {
-            let form = format!("grant_type=refresh_token&refresh_token={token}&client_id=leptos-pkce-dev");
-            let (status, body) = f.post_to_provider("/oauth/token", &form).await?;
-            ensure(status == 400 && body.contains("invalid_grant"), format!("a refresh token outlived sign-out: {status} {body}"))?;
+            refused_at_the_provider(f, &token, "a refresh token outlived sign-out").await?;
         }
         Ok(())
     })
@@ -621,6 +665,8 @@ e2e::suite!(
     the_api_down_shows_an_error_and_keeps_you_signed_in,
     sign_out_wins_over_a_refresh_in_flight,
     a_tab_that_hears_of_a_rotation_late_never_spends_the_old_refresh_token,
+    a_script_on_the_tab_channel_never_gets_a_refresh_token,
+    a_tab_left_without_the_refresh_token_signs_in_again_silently,
     a_sign_in_for_another_api_by_another_person_is_refused,
     a_provider_outage_during_refresh_keeps_the_refresh_token,
     a_server_error_is_typed_and_keeps_you_signed_in,

@@ -122,9 +122,19 @@ async fn dpop_binds_the_tokens_and_a_copied_token_is_refused(f: &Fixture, b: &Br
     ensure(stored_key(b).await? == "none", "the key outlived sign-out")
 }
 
+/// With DPoP the tabs share the refresh token, bound to the browser's key: the one a script of
+/// the origin reads off the tab channel is refused anywhere else (finding: the channel gave any
+/// script a refresh token usable outside this browser).
 async fn dpop_in_memory_mode_follows_the_tokens_into_a_new_tab(f: &Fixture, b: &Browser) -> Outcome {
     open_api_page(f, b, json!({"dpop": true})).await?;
     call_ok(b, "private").await?;
+    b.script(CHANNEL_SPY).await?;
+    heard_token_sets(b, 1).await?;
+    let read = b.script(
+        "return new URLSearchParams(window.__heard.find((m) => m.startsWith('kind=tokens'))).get('refresh_token');",
+    );
+    let refresh_token = read.await?.as_str().map(str::to_owned).ok_or("no refresh token on the channel with DPoP")?;
+    refused_at_the_provider(f, &refresh_token, "the bound refresh token without its key").await?;
     b.open_tab().await?;
     b.goto("/api").await?;
     b.wait_text("auth-status", "signed-in").await?;
@@ -135,6 +145,18 @@ async fn dpop_in_memory_mode_follows_the_tokens_into_a_new_tab(f: &Fixture, b: &
     ensure(seen.authorization.starts_with("DPoP ") && seen.dpop.is_some(), "the second API gets DPoP too")?;
     b.wait_token_expired().await?;
     call_ok(b, "private").await
+}
+
+/// Unless `config.json` says, DPoP follows the provider: the local one advertises ES256 proofs
+/// (the second provider, which advertises none, runs its whole suite on bearer tokens).
+async fn without_a_stated_choice_dpop_follows_the_provider(f: &Fixture, b: &Browser) -> Outcome {
+    open_api_page(f, b, json!({"dpop": null})).await?;
+    call_ok(b, "private").await?;
+    let seen = f.last_authorized_request().ok_or("no request seen")?;
+    ensure(
+        seen.authorization.starts_with("DPoP ") && seen.dpop.is_some(),
+        format!("the API got {}", seen.authorization),
+    )
 }
 
 async fn dpop_nonces_from_the_provider_and_the_api_take_one_retry_each(f: &Fixture, b: &Browser) -> Outcome {
@@ -171,5 +193,6 @@ e2e::suite!(
     access_token_ttl: ACCESS_TOKEN_TTL,
     dpop_binds_the_tokens_and_a_copied_token_is_refused,
     dpop_in_memory_mode_follows_the_tokens_into_a_new_tab,
+    without_a_stated_choice_dpop_follows_the_provider,
     dpop_nonces_from_the_provider_and_the_api_take_one_retry_each,
 );

@@ -1,6 +1,6 @@
 //! Sign-in end to end: real Chromium, the real local provider, the release build.
 
-use e2e::api_page::code_exchanges;
+use e2e::api_page::{code_exchanges, refused_at_the_provider};
 use e2e::scenarios::{
     TX_PREFIX, a_reload_after_the_provider_session_ended_signs_out_without_a_loop, a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first, no_login_pending, no_token_stored, nothing_stored,
@@ -170,12 +170,7 @@ async fn sign_out_revokes_the_refresh_token_before_leaving(f: &Fixture, b: &Brow
         // At the provider's "sign out?" page its session is still alive: only revocation (RFC 7009)
         // can have killed the refresh token by now.
         b.wait_url(&format!("{IDP}/")).await?;
-        let form = format!("grant_type=refresh_token&client_id=leptos-pkce-dev&refresh_token={refresh_token}");
-        let (status, text) = f.post_to_provider("/oauth/token", &form).await?;
-        ensure(
-            status == 400 && text.contains("invalid_grant"),
-            format!("the old refresh token still works: {status} {text}"),
-        )?;
+        refused_at_the_provider(f, &refresh_token, "the old refresh token still works").await?;
         b.confirm_provider_logout().await?;
         b.wait_text("auth-status", "signed-out").await?;
         let left = b.script("return localStorage.getItem('leptos-pkce.tokens');").await?;

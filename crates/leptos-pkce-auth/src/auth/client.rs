@@ -46,6 +46,8 @@ const TAB_ANSWER_MS: i32 = 300;
 const CODE_LOCK: &str = "leptos-pkce.code.";
 /// The Web Lock every refresh takes, in every tab.
 const REFRESH_LOCK: &str = "leptos-pkce.refresh";
+/// The Web Lock a tab takes to ask the tab holding the refresh token for a renewal.
+const ASK_LOCK: &str = "leptos-pkce.ask-renewal";
 /// How many times a refresh asks the other tabs for the newer set another tab rotated to.
 const HANDOVER_ASKS: u32 = 10;
 /// After a refresh fails for a passing reason, how long before trying again, in seconds.
@@ -172,45 +174,75 @@ impl AuthClient {
     /// # Ok(()) }
     /// ```
     pub async fn boot() -> Result<Rc<AuthClient>, AuthError> {
-        let config = load_config().await?;
-        // DPoP's module (a split-off part of the shipped build) is fetched while discovery runs.
+        let mut config = load_config().await?;
+        let endpoints = load_endpoints(&config.issuer).await?;
+        config.settle_dpop(endpoints.dpop_es256);
+        // DPoP's module (a split-off part of the shipped build) is fetched while start-up goes on.
         #[cfg(split)]
         if config.dpop {
             wasm_bindgen_futures::spawn_local(dpop_key::preload());
         }
-        let endpoints = load_endpoints(&config.issuer).await?;
         Ok(Rc::new_cyclic(|client: &Weak<AuthClient>| {
             let client = client.clone();
-            let channel = TabChannel::open(move |message| client.upgrade()?.on_message(message));
+            let channel = TabChannel::open(move |message| {
+                if let Some(client) = client.upgrade() {
+                    wasm_bindgen_futures::spawn_local(async move { client.hear(message).await });
+                }
+            });
             AuthClient { config, endpoints, shared: Rc::default(), channel }
         }))
     }
 
-    /// Another tab's message; what it returns is the answer.
-    fn on_message(self: Rc<Self>, message: TabMessage) -> Option<TabMessage> {
+    /// Another tab's message. The shipped build fetches the code that handles them at the first
+    /// one (a tab alone never needs it); one that cannot be fetched is a message lost.
+    async fn hear(&self, message: TabMessage) {
+        #[cfg(split)]
+        if let Ok(heard) = split_hear(self, message).await {
+            heard.await;
+        }
+        #[cfg(not(split))]
+        self.on_message(message).await;
+    }
+
+    /// Another tab's message, answered.
+    async fn on_message(&self, message: TabMessage) {
         let shared = &self.shared;
         match message {
-            TabMessage::Request => {
-                shared.tokens.borrow().clone().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
-            }
+            TabMessage::Request => self.post_tokens(),
             // A tab that refreshed before it heard of the sign-out: that session stays ended, and
             // what it was given is revoked.
             TabMessage::Tokens { tokens } if shared.ended.borrow().contains(&tokens.session) => {
-                let session = tokens.session.clone();
-                let client = Rc::clone(&self);
-                wasm_bindgen_futures::spawn_local(async move { client.revoke_all(&tokens).await });
-                Some(TabMessage::SignedOut { session })
+                self.post(&TabMessage::SignedOut { session: tokens.session.clone() });
+                self.revoke_all(&tokens).await;
             }
-            TabMessage::Tokens { tokens } => {
-                wasm_bindgen_futures::spawn_local(async move { self.receive(*tokens).await });
-                None
-            }
+            TabMessage::Tokens { tokens } => self.receive(*tokens).await,
             TabMessage::SignedOut { session } => {
+                let mine = shared.tokens.take().filter(|mine| mine.session == session);
                 storage::remove_tokens_of(&session);
                 shared.end(session);
                 shared.notify();
-                None
+                // RFC 7009 §2.1: the refresh tokens only this tab held (see `for_other_tabs`).
+                if let Some(tokens) = mine.filter(|_| !self.config.shares_refresh_tokens()) {
+                    self.revoke_all(&tokens).await;
+                }
             }
+            // The tab that signed in holds the session's refresh token (see `renew_in_holder`): it
+            // answers at once with its set (enough when its token is no longer `stale`), and a new
+            // set reaches the tabs as every refresh's does.
+            TabMessage::Renew { api, stale } => {
+                if shared.tokens.borrow().as_ref().is_some_and(|tokens| tokens.refresh_token.is_some()) {
+                    self.post_tokens();
+                    let api = api.and_then(|name| self.config.apis.iter().find(|api| api.name == name));
+                    let _ = self.refresh(api, stale.as_deref()).await;
+                }
+            }
+        }
+    }
+
+    /// Sends this tab's token set, as another tab may have it ([`TokenSet::for_other_tabs`]).
+    fn post_tokens(&self) {
+        if let Some(tokens) = self.shared.tokens.borrow().as_ref() {
+            self.post(&TabMessage::Tokens { tokens: Box::new(tokens.for_other_tabs(&self.config)) });
         }
     }
 
@@ -222,6 +254,10 @@ impl AuthClient {
         let newer = shared.tokens.borrow().as_ref().is_none_or(|mine| tokens.updated_at >= mine.updated_at);
         if admissible && newer {
             shared.dpop.drop_key();
+            let tokens = match shared.tokens.borrow().as_ref() {
+                Some(mine) => tokens.keeping_refresh_tokens_of(mine),
+                None => tokens,
+            };
             shared.tokens.replace(Some(tokens));
             shared.notify();
         }
@@ -410,8 +446,8 @@ impl AuthClient {
         if self.config.token_storage == TokenStorage::Local {
             let _ = storage::set(Area::Local, storage::TOKENS, &tokens.encode());
         }
-        self.shared.tokens.replace(Some(tokens.clone()));
-        self.post(&TabMessage::Tokens { tokens: Box::new(tokens) });
+        self.shared.tokens.replace(Some(tokens));
+        self.post_tokens();
         updated_at
     }
 
@@ -434,7 +470,7 @@ impl AuthClient {
         if storage::get(Area::Local, storage::SIGNED_IN_MARKER).is_none() {
             return Outcome::SignedOut { go_to };
         }
-        if self.ask_tabs(TAB_ANSWER_MS).await {
+        if self.ask_tabs(Some(&TabMessage::Request), TAB_ANSWER_MS).await {
             return Outcome::SignedIn { go_to };
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
@@ -445,8 +481,9 @@ impl AuthClient {
         }
     }
 
-    /// Asks live tabs for their tokens and waits up to `ms` for one: whether one answered.
-    async fn ask_tabs(&self, ms: i32) -> bool {
+    /// Posts `message` (a request for tokens or a renewal; `None`: nothing) to the live tabs and
+    /// waits up to `ms` for a token set: whether one came.
+    async fn ask_tabs(&self, message: Option<&TabMessage>, ms: i32) -> bool {
         let Some(window) = web_sys::window() else {
             return false;
         };
@@ -455,7 +492,9 @@ impl AuthClient {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
             shared.waiter.replace(Some(resolve));
         });
-        self.post(&TabMessage::Request);
+        if let Some(message) = message {
+            self.post(message);
+        }
         let answered = JsFuture::from(promise).await.is_ok_and(|v| v.is_truthy());
         self.shared.waiter.take();
         answered
@@ -635,6 +674,9 @@ impl AuthClient {
     /// [`AuthClient::refresh`], one at a time whatever the API: a Web Lock, and the token set
     /// re-read inside it.
     async fn renew(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
+        if !self.config.shares_refresh_tokens() && self.reread().is_some_and(|set| set.refresh_grant(api).is_none()) {
+            return with_lock(ASK_LOCK, self.renew_in_holder(api, stale)).await;
+        }
         with_lock(REFRESH_LOCK, async {
             let current = self.newest_set().await?;
             let sign_outs = self.shared.sign_outs.get();
@@ -713,21 +755,37 @@ impl AuthClient {
     /// older than the one recorded asks the other tabs for it, and never spends the old one.
     async fn newest_set(&self) -> Result<TokenSet, AuthError> {
         let mut current = self.reread().ok_or(AuthError::NotSignedIn)?;
-        let Some(newest) = rotation::newest(&current.session).await else {
-            return Ok(current);
-        };
-        for _ in 0..HANDOVER_ASKS {
-            if current.updated_at >= newest {
-                return Ok(current);
+        let newest = rotation::newest(&current.session).await.unwrap_or_default();
+        let mut asks = 0;
+        while current.updated_at < newest {
+            if asks == HANDOVER_ASKS {
+                return Err(AuthError::Network("another tab's renewal has not reached this tab yet".into()));
             }
-            self.ask_tabs(TAB_ANSWER_MS).await;
+            asks += 1;
+            self.ask_tabs(Some(&TabMessage::Request), TAB_ANSWER_MS).await;
             current = self.reread().ok_or(AuthError::NotSignedIn)?;
         }
-        if current.updated_at >= newest {
-            Ok(current)
-        } else {
-            Err(AuthError::Network("another tab's renewal has not reached this tab yet".into()))
+        Ok(current)
+    }
+
+    /// `memory` mode without DPoP: the refresh token stays in the tab that received it
+    /// ([`TokenSet::for_other_tabs`]), which answers at once and sends the renewed set when it has
+    /// it. With no such tab left, a silent sign-in, as at a reload (RFC 10017 §8).
+    async fn renew_in_holder(&self, api: Option<&Api>, stale: Option<&str>) -> Result<Access, AuthError> {
+        let audience = api.and_then(Api::token_key);
+        let ask = TabMessage::Renew { api: api.map(|api| api.name.clone()), stale: stale.map(str::to_owned) };
+        if !self.ask_tabs(Some(&ask), TAB_ANSWER_MS).await {
+            self.redirect_to_provider(&location::path_query_fragment(), true, None).await?;
+            return std::future::pending().await;
         }
+        for _ in 0..HANDOVER_ASKS {
+            let current = self.tokens().ok_or(AuthError::SessionExpired)?;
+            if let Some(access) = current.access_for(audience).filter(|access| Some(access.token.as_str()) != stale) {
+                return Ok(access.clone());
+            }
+            self.ask_tabs(None, TAB_ANSWER_MS).await;
+        }
+        Err(AuthError::Network("the tab holding the refresh token has not renewed it yet".into()))
     }
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
@@ -740,7 +798,9 @@ impl AuthClient {
     /// outlive the redirect (in storage, or in another live tab); with tokens in this tab's memory
     /// only, it would be lost, so that is a clear error instead.
     async fn sign_in_for_api(&self, api: &Api) -> Result<Access, AuthError> {
-        if self.config.token_storage == TokenStorage::Memory && !self.ask_tabs(TAB_ANSWER_MS).await {
+        if self.config.token_storage == TokenStorage::Memory
+            && !self.ask_tabs(Some(&TabMessage::Request), TAB_ANSWER_MS).await
+        {
             return Err(AuthError::AudienceRefused(format!(
                 "the provider gives none for {} from the refresh token, and a sign-in for it alone would lose \
                  this tab's session (keep another tab open, use token_storage local, or allow multi-resource \
@@ -756,7 +816,7 @@ impl AuthClient {
     /// The session a sign-in for one API joins: in storage, or handed over by a live tab.
     async fn session_to_join(&self) -> Option<TokenSet> {
         if self.config.token_storage == TokenStorage::Memory {
-            self.ask_tabs(TAB_ANSWER_MS).await;
+            self.ask_tabs(Some(&TabMessage::Request), TAB_ANSWER_MS).await;
         }
         self.reread()
     }
@@ -770,6 +830,16 @@ impl AuthClient {
         let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));
     }
+}
+
+/// The handling of other tabs' messages in the shipped build: a WebAssembly module of its own.
+#[cfg(split)]
+#[leptos::wasm_split::wasm_split(tabs, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn split_hear(
+    client: &AuthClient,
+    message: TabMessage,
+) -> Result<Pin<Box<dyn Future<Output = ()> + '_>>, SplitLoaderError> {
+    Ok(Box::pin(client.on_message(message)))
 }
 
 /// The refresh in the shipped build: a WebAssembly module of its own.

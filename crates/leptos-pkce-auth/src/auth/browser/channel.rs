@@ -19,24 +19,40 @@ pub enum TabMessage {
     Tokens { tokens: Box<TokenSet> },
     /// The person signed out of `session` (its [`TokenSet::session`]) in some tab.
     SignedOut { session: String },
+    /// "Renew `api`'s token (`None`: the sign-in's own) unless it is no longer `stale`", to the
+    /// tab that holds the refresh token (an empty name or token travels as none).
+    Renew { api: Option<String>, stale: Option<String> },
 }
 
-/// A message as it travels: `kind=request`, `kind=signed-out`, or `kind=tokens&` and the set.
+/// A message as it travels: `kind=request`, `kind=signed-out`, `kind=renew`, or `kind=tokens&`
+/// and the set.
 fn encode(message: &TabMessage) -> String {
     match message {
         TabMessage::Request => "kind=request".to_owned(),
         TabMessage::Tokens { tokens } => format!("kind=tokens&{}", tokens.encode()),
-        TabMessage::SignedOut { session } => record::encode([("kind", "signed-out"), ("session", session)]),
+        // One slice type for both: one copy of the encoder.
+        TabMessage::SignedOut { session } => {
+            record::encode([("kind", "signed-out"), ("session", session.as_str())].as_slice().iter().copied())
+        }
+        TabMessage::Renew { api, stale } => {
+            let (api, stale) = (api.as_deref().unwrap_or_default(), stale.as_deref().unwrap_or_default());
+            record::encode([("kind", "renew"), ("api", api), ("stale", stale)].as_slice().iter().copied())
+        }
     }
 }
 
 fn decode(text: &str) -> Option<TabMessage> {
-    match Record::decode(text).get("kind")? {
+    let record = Record::decode(text);
+    match record.get("kind")? {
         "request" => Some(TabMessage::Request),
         "tokens" => {
             parse_token_set(text, json::parse).ok().map(|tokens| TabMessage::Tokens { tokens: Box::new(tokens) })
         }
-        "signed-out" => Some(TabMessage::SignedOut { session: Record::decode(text).string("session")? }),
+        "signed-out" => Some(TabMessage::SignedOut { session: record.string("session")? }),
+        "renew" => {
+            let given = |name| record.string(name).filter(|value| !value.is_empty());
+            Some(TabMessage::Renew { api: given("api"), stale: given("stale") })
+        }
         _ => None,
     }
 }
@@ -48,15 +64,12 @@ pub struct TabChannel {
 }
 
 impl TabChannel {
-    /// Opens the channel and calls `on_message` for each message from another tab; what it
-    /// returns is posted back as the answer.
-    pub fn open(mut on_message: impl FnMut(TabMessage) -> Option<TabMessage> + 'static) -> Option<TabChannel> {
+    /// Opens the channel and calls `on_message` for each message from another tab.
+    pub fn open(mut on_message: impl FnMut(TabMessage) + 'static) -> Option<TabChannel> {
         let channel = BroadcastChannel::new(CHANNEL_NAME).ok()?;
-        let replies = channel.clone();
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let message = event.data().as_string().as_deref().and_then(decode);
-            if let Some(reply) = message.and_then(&mut on_message) {
-                post(&replies, &reply);
+            if let Some(message) = event.data().as_string().as_deref().and_then(decode) {
+                on_message(message);
             }
         });
         channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
@@ -65,10 +78,6 @@ impl TabChannel {
 
     /// Sends a message to every other tab of this origin.
     pub fn post(&self, message: &TabMessage) {
-        post(&self.channel, message);
+        let _ = self.channel.post_message(&encode(message).into());
     }
-}
-
-fn post(channel: &BroadcastChannel, message: &TabMessage) {
-    let _ = channel.post_message(&encode(message).into());
 }
