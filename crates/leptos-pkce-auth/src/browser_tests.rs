@@ -2,7 +2,7 @@
 //! fetch errors, the address bar.
 
 use crate::auth::authorize::{TRANSACTION_MAX_AGE, Transaction};
-use crate::auth::browser::channel::{TabChannel, TabMessage};
+use crate::auth::browser::channel::{TabChannel, TabMessage, decode};
 use crate::auth::browser::storage::{self, Area};
 use crate::auth::browser::{http, json, location, now, random};
 use crate::auth::session::parse_token_set;
@@ -160,13 +160,13 @@ async fn a_tab_with_tokens_answers_a_request() {
     let answer = tokens.clone();
     let replies = TabChannel::open(|_| ()).unwrap();
     let _live = TabChannel::open(move |m| {
-        if matches!(m, TabMessage::Request) {
+        if matches!(decode(&m), Some(TabMessage::Request)) {
             replies.post(&TabMessage::Tokens { tokens: Box::new(answer.clone()) });
         }
     });
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = received.clone();
-    let newcomer = TabChannel::open(move |m| sink.borrow_mut().push(m)).unwrap();
+    let newcomer = TabChannel::open(move |m| sink.borrow_mut().extend(decode(&m))).unwrap();
     newcomer.post(&TabMessage::Request);
     match next_message(&received).await {
         Some(TabMessage::Tokens { tokens: got }) => assert_eq!(*got, tokens),
@@ -178,7 +178,7 @@ async fn a_tab_with_tokens_answers_a_request() {
 async fn a_renewal_request_crosses_the_channel_whole() {
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = received.clone();
-    let _holder = TabChannel::open(move |m| sink.borrow_mut().push(m));
+    let _holder = TabChannel::open(move |m| sink.borrow_mut().extend(decode(&m)));
     let asker = TabChannel::open(|_| ()).unwrap();
     for (api, stale) in [(Some("reports&x=1"), Some("at")), (None, None)] {
         asker.post(&TabMessage::Renew { api: api.map(str::to_owned), stale: stale.map(str::to_owned) });

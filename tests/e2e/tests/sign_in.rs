@@ -518,6 +518,30 @@ async fn a_stored_token_set_for_another_audience_is_not_adopted(f: &Fixture, b: 
     .await
 }
 
+/// Rewrites the ID token's payload in the stored set (the name becomes Mallory), its signature
+/// left as it was: what a same-origin script could plant.
+const FORGE_THE_STORED_ID_TOKEN: &str = "const p = new URLSearchParams(localStorage.getItem('leptos-pkce.tokens')); \
+    const [head, body, signature] = p.get('id_token').split('.'); \
+    const claims = JSON.parse(atob(body.replace(/-/g, '+').replace(/_/g, '/'))); claims.name = 'Mallory'; \
+    const forged = btoa(JSON.stringify(claims)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''); \
+    p.set('id_token', [head, forged, signature].join('.')); \
+    localStorage.setItem('leptos-pkce.tokens', p.toString()); return true;";
+
+/// Finding: a stored token set was trusted as found. One whose ID token no longer verifies with
+/// the provider's key is refused: the reload signs in again silently, as the same person.
+async fn a_stored_token_set_with_a_forged_id_token_is_not_adopted(f: &Fixture, b: &Browser) -> Outcome {
+    f.with_config(json!({"token_storage": "local"}), async {
+        b.sign_in("ada").await?;
+        let before = code_exchanges(f).await?;
+        b.script(FORGE_THE_STORED_ID_TOKEN).await?;
+        b.reload().await?;
+        b.wait_text("auth-status", "signed-in").await?;
+        b.wait_text("user-name", "Ada").await?;
+        ensure(code_exchanges(f).await? == before + 1, "the forged set was adopted")
+    })
+    .await
+}
+
 async fn a_broken_config_shows_a_config_error(f: &Fixture, b: &Browser) -> Outcome {
     let cases = [
         ("{ not json", "config.json"),
@@ -610,6 +634,7 @@ e2e::suite!(
     disabled_storage_is_a_clear_error_not_a_crash,
     a_broken_config_shows_a_config_error,
     a_stored_token_set_for_another_audience_is_not_adopted,
+    a_stored_token_set_with_a_forged_id_token_is_not_adopted,
     the_same_callback_in_two_tabs_is_exchanged_once,
     a_redirected_token_request_is_not_followed,
 );

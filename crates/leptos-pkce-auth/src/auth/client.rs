@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::Transaction;
 use super::authorize::{ENTROPY_BYTES, begin_login, login_verifier, return_path};
-use super::browser::channel::{TabChannel, TabMessage};
+use super::browser::channel::{TabChannel, TabMessage, decode};
 use super::browser::dpop_key::{self, Dpop, Op};
 use super::browser::http::HttpResponse;
 use super::browser::journal;
@@ -184,9 +184,9 @@ impl AuthClient {
         }
         Ok(Rc::new_cyclic(|client: &Weak<AuthClient>| {
             let client = client.clone();
-            let channel = TabChannel::open(move |message| {
+            let channel = TabChannel::open(move |text| {
                 if let Some(client) = client.upgrade() {
-                    wasm_bindgen_futures::spawn_local(async move { client.hear(message).await });
+                    wasm_bindgen_futures::spawn_local(async move { client.hear(text).await });
                 }
             });
             AuthClient { config, endpoints, shared: Rc::default(), channel }
@@ -195,18 +195,21 @@ impl AuthClient {
 
     /// Another tab's message. The shipped build fetches the code that handles them at the first
     /// one (a tab alone never needs it); one that cannot be fetched is a message lost.
-    async fn hear(&self, message: TabMessage) {
+    async fn hear(&self, text: String) {
         #[cfg(split)]
-        if let Ok(heard) = split_hear(self, message).await {
+        if let Ok(heard) = split_hear(self, text).await {
             heard.await;
         }
         #[cfg(not(split))]
-        self.on_message(message).await;
+        self.on_message(text).await;
     }
 
-    /// Another tab's message, answered.
-    async fn on_message(&self, message: TabMessage) {
+    /// Another tab's message, answered; one that does not read as a message is ignored.
+    async fn on_message(&self, text: String) {
         let shared = &self.shared;
+        let Some(message) = decode(&text) else {
+            return;
+        };
         match message {
             TabMessage::Request => self.post_tokens(),
             // A tab that refreshed before it heard of the sign-out: that session stays ended, and
@@ -835,11 +838,8 @@ impl AuthClient {
 /// The handling of other tabs' messages in the shipped build: a WebAssembly module of its own.
 #[cfg(split)]
 #[leptos::wasm_split::wasm_split(tabs, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn split_hear(
-    client: &AuthClient,
-    message: TabMessage,
-) -> Result<Pin<Box<dyn Future<Output = ()> + '_>>, SplitLoaderError> {
-    Ok(Box::pin(client.on_message(message)))
+fn split_hear(client: &AuthClient, text: String) -> Result<Pin<Box<dyn Future<Output = ()> + '_>>, SplitLoaderError> {
+    Ok(Box::pin(client.on_message(text)))
 }
 
 /// The refresh in the shipped build: a WebAssembly module of its own.

@@ -41,7 +41,8 @@ fn encode(message: &TabMessage) -> String {
     }
 }
 
-fn decode(text: &str) -> Option<TabMessage> {
+/// A message as it travels, read; `None` when it is none of them.
+pub fn decode(text: &str) -> Option<TabMessage> {
     let record = Record::decode(text);
     match record.get("kind")? {
         "request" => Some(TabMessage::Request),
@@ -57,19 +58,20 @@ fn decode(text: &str) -> Option<TabMessage> {
     }
 }
 
-/// An open channel; messages that do not parse are ignored.
+/// An open channel.
 pub struct TabChannel {
     channel: BroadcastChannel,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
 impl TabChannel {
-    /// Opens the channel and calls `on_message` for each message from another tab.
-    pub fn open(mut on_message: impl FnMut(TabMessage) + 'static) -> Option<TabChannel> {
+    /// Opens the channel and calls `on_message` with the text of each message from another tab
+    /// (for [`decode`]).
+    pub fn open(mut on_message: impl FnMut(String) + 'static) -> Option<TabChannel> {
         let channel = BroadcastChannel::new(CHANNEL_NAME).ok()?;
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(message) = event.data().as_string().as_deref().and_then(decode) {
-                on_message(message);
+            if let Some(text) = event.data().as_string() {
+                on_message(text);
             }
         });
         channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
