@@ -89,7 +89,7 @@ fn page() -> impl IntoView {
 pub fn App() -> impl IntoView {
     // A plain signal set by a task: an async resource would ship Leptos's async-derived machinery.
     let boot = RwSignal::new_local(None);
-    spawn_local(async move { boot.set(Some(AuthClient::boot().await)) });
+    spawn_local(async move { boot.set(Some(AuthClient::from_config_json().await)) });
     move || match boot.get() {
         None => view! { <p class="busy" data-testid="auth-status">"loading"</p> }.into_any(),
         Some(Err(error)) => view! { <ConfigError error/> }.into_any(),

@@ -6,18 +6,23 @@
 //! (fetch, Web Storage, Web Locks, BroadcastChannel, WebCrypto) and gives Leptos components:
 //! [`AuthProvider`], [`use_auth`], [`Protected`] and [`use_api_call`].
 //!
-//! The app is configured at run time by a `config.json` next to its `index.html` (`domain`,
-//! `client_id`, `audience`, `scope`, `api_base_url`, …; see the repository's README).
+//! The client is configured in code ([`AuthConfig`], then [`AuthClient::new`]) or at run time by
+//! a `config.json` next to the app's `index.html` ([`AuthClient::from_config_json`]; the same
+//! keys: `domain`, `client_id`, `audience`, `scope`, `api_base_url`, …; see the repository's
+//! README), validated alike.
 //!
 //! ```no_run
 //! use leptos::prelude::*;
 //! use leptos::task::spawn_local;
-//! use leptos_pkce_auth::{ApiRequest, AuthClient, AuthProvider, AuthState, use_api_call, use_auth};
+//! use leptos_pkce_auth::{ApiRequest, AuthClient, AuthConfig, AuthProvider, AuthState, use_api_call, use_auth};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
 //!     let client = RwSignal::new_local(None);
-//!     spawn_local(async move { client.set(Some(AuthClient::boot().await)) });
+//!     let config = AuthConfig::new("tenant.eu.auth0.com", "my-client-id")
+//!         .audience("https://api.example.com")
+//!         .api_base_url("https://api.example.com");
+//!     spawn_local(async move { client.set(Some(AuthClient::new(config).await)) });
 //!     move || match client.get() {
 //!         None => view! { <p>"Loading…"</p> }.into_any(),
 //!         Some(Err(error)) => view! { <p>{error.to_string()}</p> }.into_any(),
@@ -61,10 +66,12 @@ pub use auth::client::AuthClient;
 pub use components::api_call::{ApiCall, CallOutcome, Steps, use_api_call};
 pub use components::auth_provider::{Auth, AuthProvider, AuthState, User, use_auth};
 pub use components::protected::Protected;
+pub use oidc_protocol::config::TokenStorage;
 pub use oidc_protocol::error::AuthError;
 pub use oidc_protocol::flow::Step as FlowStep;
 pub use oidc_protocol::id_token::Claims;
 pub use oidc_protocol::json::Json;
+pub use oidc_protocol::settings::AuthConfig;
 
 /// This tab's journal of the flow, oldest first: the verifier's length and its challenge, the
 /// authorize request, the callback's checks, the token response, the ID and access tokens' claims,

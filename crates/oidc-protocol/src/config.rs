@@ -219,16 +219,21 @@ fn all_scopes(scope: &str, apis: &[Api]) -> String {
 pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, AuthError> {
     let raw =
         parse(text).filter(|doc| doc.members().is_some()).ok_or_else(|| config_error("not a JSON object".into()))?;
+    validate(&raw, origin)
+}
+
+/// Validates settings given as `config.json`'s object (from the file, or built in code).
+pub(crate) fn validate(raw: &Json, origin: &str) -> Result<Config, AuthError> {
     if let Some((unknown, _)) = raw.members().into_iter().flatten().find(|(key, _)| !KEYS.contains(&key.as_str())) {
         return Err(config_error(format!("unknown key `{unknown}`")));
     }
-    let issuer = normalize_domain(&required(&raw, "domain")?)?;
-    let client_id = non_empty("client_id", Some(required(&raw, "client_id")?))?.unwrap_or_default();
-    let scope = non_empty("scope", string(&raw, "scope")?)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+    let issuer = normalize_domain(&required(raw, "domain")?)?;
+    let client_id = non_empty("client_id", Some(required(raw, "client_id")?))?.unwrap_or_default();
+    let scope = non_empty("scope", string(raw, "scope")?)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
     if !scope.split(' ').any(|s| s == "openid") {
         return Err(AuthError::Config("`scope` must include `openid`".into()));
     }
-    let token_storage = match string(&raw, "token_storage")?.as_deref() {
+    let token_storage = match string(raw, "token_storage")?.as_deref() {
         None | Some("memory") => TokenStorage::Memory,
         Some("local") => TokenStorage::Local,
         Some(other) => {
@@ -244,23 +249,23 @@ pub fn parse_config(text: &str, origin: &str, parse: Parse) -> Result<Config, Au
     if leeway_seconds > MAX_LEEWAY_SECONDS {
         return Err(AuthError::Config(format!("`leeway_seconds` must be at most {MAX_LEEWAY_SECONDS}")));
     }
-    let audience = non_empty("audience", string(&raw, "audience")?)?;
-    let api_base_url = secure_url("api_base_url", string(&raw, "api_base_url")?)?;
+    let audience = non_empty("audience", string(raw, "audience")?)?;
+    let api_base_url = secure_url("api_base_url", string(raw, "api_base_url")?)?;
     let main =
         api_base_url.map(|base_url| Api { name: "api".into(), base_url, audience: audience.clone(), scope: None });
-    let apis: Vec<Api> = main.into_iter().chain(parse_apis(&raw)?).collect();
+    let apis: Vec<Api> = main.into_iter().chain(parse_apis(raw)?).collect();
     Ok(Config {
         issuer,
         client_id,
         audience,
         scope: all_scopes(&scope, &apis),
-        redirect_uri: secure_url("redirect_uri", string(&raw, "redirect_uri")?)?
+        redirect_uri: secure_url("redirect_uri", string(raw, "redirect_uri")?)?
             .unwrap_or_else(|| format!("{origin}/callback")),
-        post_logout_redirect_uri: secure_url("post_logout_redirect_uri", string(&raw, "post_logout_redirect_uri")?)?
+        post_logout_redirect_uri: secure_url("post_logout_redirect_uri", string(raw, "post_logout_redirect_uri")?)?
             .unwrap_or_else(|| format!("{origin}/")),
         token_storage,
-        organization: non_empty("organization", string(&raw, "organization")?)?,
-        invitation: non_empty("invitation", string(&raw, "invitation")?)?,
+        organization: non_empty("organization", string(raw, "organization")?)?,
+        invitation: non_empty("invitation", string(raw, "invitation")?)?,
         leeway_seconds,
         apis,
         dpop: matches!(raw.get("dpop"), Some(Json::Bool(true))),

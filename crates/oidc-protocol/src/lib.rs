@@ -17,5 +17,6 @@ pub mod jws;
 pub mod pkce;
 pub mod record;
 pub mod session;
+pub mod settings;
 pub mod token;
 pub mod url;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_pkce_auth::{ApiRequest, AuthClient, AuthProvider, AuthState, use_api_call, use_auth};
+use leptos_pkce_auth::{ApiRequest, AuthClient, AuthConfig, AuthProvider, AuthState, use_api_call, use_auth};
 
 /// Signed out: a button. Signed in: the name, a call to the API and its answer.
 #[component]
@@ -40,11 +40,16 @@ fn Page() -> impl IntoView {
     }
 }
 
-/// Loads `config.json`, then the page under [`AuthProvider`] (or the configuration error).
+/// The client configured in code (the local provider and API of `cargo xtask dev`), then the
+/// page under [`AuthProvider`] (or the configuration error).
 #[component]
 fn App() -> impl IntoView {
     let client = RwSignal::new_local(None);
-    spawn_local(async move { client.set(Some(AuthClient::boot().await)) });
+    let config = AuthConfig::new("http://127.0.0.1:4000/", "leptos-pkce-dev")
+        .audience("https://api.leptos-pkce.test")
+        .scope("openid profile email offline_access read:messages")
+        .api_base_url("http://127.0.0.1:4001");
+    spawn_local(async move { client.set(Some(AuthClient::new(config).await)) });
     move || match client.get() {
         None => view! { <p data-testid="auth-status">"loading"</p> }.into_any(),
         Some(Ok(client)) => view! { <AuthProvider client><Page/></AuthProvider> }.into_any(),

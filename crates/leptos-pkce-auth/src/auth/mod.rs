@@ -3,7 +3,7 @@
 
 pub use oidc_protocol::{
     authorize, bearer, callback, config, discovery, dpop, error, flow, id_token, json, jws, pkce, record, session,
-    token, url,
+    settings, token, url,
 };
 
 pub mod browser;

@@ -215,7 +215,7 @@ fn state_of(tokens: Option<TokenSet>) -> AuthState {
 /// # #[component] fn Pages() -> impl IntoView {}
 /// // Below a mounted component (Leptos's tasks need its executor):
 /// let client = RwSignal::new_local(None);
-/// spawn_local(async move { client.set(AuthClient::boot().await.ok()) });
+/// spawn_local(async move { client.set(AuthClient::from_config_json().await.ok()) });
 /// let app = move || client.get().map(|client| view! { <AuthProvider client><Pages/></AuthProvider> });
 ///
 /// // With a router: the way back after a sign-in goes through it.

@@ -7,9 +7,10 @@ mod start;
 mod tabs;
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::future::Future;
 #[cfg(split)]
-use std::{future::Future, pin::Pin};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
 
 use futures::future::join;
 #[cfg(split)]
@@ -43,6 +44,7 @@ use super::pkce::random_string;
 use super::session::{
     Access, TokenSet, check_adoptable, finish_login, finish_refresh, parse_token_set, refuses_audience, same_person,
 };
+use super::settings::AuthConfig;
 use super::token::{authorization_code_body, refresh_body, revocation_body};
 
 /// How long a new tab waits for a live tab to hand it tokens, in milliseconds.
@@ -104,7 +106,7 @@ impl Shared {
 /// ```no_run
 /// # use leptos_pkce_auth::AuthClient;
 /// # async fn start() {
-/// match AuthClient::boot().await {
+/// match AuthClient::from_config_json().await {
 ///     Ok(client) => { /* <AuthProvider client>…</AuthProvider> */ }
 ///     Err(error) => leptos::logging::error!("configuration error: {error}"),
 /// }
@@ -159,17 +161,40 @@ async fn load_endpoints(issuer: &str) -> Result<Endpoints, AuthError> {
 }
 
 impl AuthClient {
-    /// Loads `/config.json` and the provider's endpoints (OpenID Connect discovery), and opens the
-    /// tab channel. A missing or invalid configuration is an [`AuthError::Config`].
+    /// The client configured in code: validated as `config.json` is (an invalid setting is an
+    /// [`AuthError::Config`]), then as [`AuthClient::from_config_json`].
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::{AuthClient, AuthConfig};
+    /// # async fn start() -> Result<(), leptos_pkce_auth::AuthError> {
+    /// let config = AuthConfig::new("tenant.eu.auth0.com", "my-client-id")
+    ///     .audience("https://api.example.com")
+    ///     .api_base_url("https://api.example.com");
+    /// let client = AuthClient::new(config).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(config: AuthConfig) -> impl Future<Output = Result<Rc<AuthClient>, AuthError>> {
+        AuthClient::with(std::future::ready(config.validate(&location::origin())))
+    }
+
+    /// Loads `/config.json` (the configuration at run time, next to `index.html`) and the
+    /// provider's endpoints (OpenID Connect discovery), and opens the tab channel. A missing or
+    /// invalid configuration is an [`AuthError::Config`].
     ///
     /// ```no_run
     /// # use leptos_pkce_auth::AuthClient;
     /// # async fn start() -> Result<(), leptos_pkce_auth::AuthError> {
-    /// let client = AuthClient::boot().await?;
+    /// let client = AuthClient::from_config_json().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn boot() -> Result<Rc<AuthClient>, AuthError> {
-        let mut config = load_config().await?;
+    pub fn from_config_json() -> impl Future<Output = Result<Rc<AuthClient>, AuthError>> {
+        AuthClient::with(load_config())
+    }
+
+    /// The configuration `config` gives, the provider's endpoints for it, then the client, its
+    /// tab channel open.
+    async fn with(config: impl Future<Output = Result<Config, AuthError>>) -> Result<Rc<AuthClient>, AuthError> {
+        let mut config = config.await?;
         let endpoints = load_endpoints(&config.issuer).await?;
         config.settle_dpop(endpoints.dpop_es256);
         // DPoP's module (a split-off part of the shipped build) is fetched while start-up goes on.
