@@ -154,7 +154,7 @@ const provider = new Provider(ISSUER, configuration);
 // refreshes (dev only).
 const hits = {
   authorization_code: 0, refresh_token: 0, errors: 0, dpop_nonce_demands: 0, refresh_by_resource: {}, redirected: 0,
-  grants_revoked: 0,
+  grants_revoked: 0, last_screen_hint: null,
 };
 provider.use(async (ctx, next) => {
   // Profile pictures, as Auth0 links one (Gravatar) from the `picture` claim: the initial on a disc.
@@ -166,6 +166,8 @@ provider.use(async (ctx, next) => {
       + `<text x="32" y="42" font-size="30" text-anchor="middle" fill="#fff" font-family="sans-serif">${initial}</text></svg>`;
     return;
   }
+  // Auth0's `screen_hint` (`signup`), which oidc-provider ignores: tests read what was asked.
+  if (ctx.method === 'GET' && ctx.path === '/authorize') hits.last_screen_hint = ctx.query.screen_hint ?? null;
   if (ctx.method === 'GET' && ctx.path === '/__dev/stats') {
     ctx.body = hits;
     return;

@@ -20,6 +20,7 @@ fn transaction(state: &str, created_at: u64) -> Transaction {
         created_at,
         silent: false,
         audience: None,
+        max_age: None,
     }
 }
 

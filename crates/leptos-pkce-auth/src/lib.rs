@@ -66,6 +66,7 @@ pub use auth::client::AuthClient;
 pub use components::api_call::{ApiCall, CallOutcome, Steps, use_api_call};
 pub use components::auth_provider::{Auth, AuthProvider, AuthState, User, use_auth};
 pub use components::protected::Protected;
+pub use oidc_protocol::authorize::SignInOptions;
 pub use oidc_protocol::config::TokenStorage;
 pub use oidc_protocol::error::AuthError;
 pub use oidc_protocol::flow::Step as FlowStep;

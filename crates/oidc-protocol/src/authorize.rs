@@ -23,12 +23,118 @@ pub struct Transaction {
     pub silent: bool,
     /// A sign-in for another API alone (its audience): its tokens join the current set.
     pub audience: Option<String>,
+    /// The `max_age` asked for (OIDC Core §3.1.2.1): the ID token's `auth_time` is checked against it.
+    pub max_age: Option<u64>,
 }
+
+/// What one sign-in asks of the provider beyond the configuration (OIDC Core §3.1.2.1; Auth0's
+/// `screen_hint`, `connection`, `organization`, `invitation`), each set by its method.
+///
+/// ```
+/// use oidc_protocol::authorize::SignInOptions;
+/// let options = SignInOptions::default().screen_hint("signup").login_hint("ada@example.com").max_age(600);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Where to come back to: a path of this app (`None`: the page signing in).
+    pub return_to: Option<String>,
+    /// The `max_age` asked for, checked against the ID token's `auth_time`.
+    pub max_age: Option<u64>,
+    /// The authorization request's parameters, as they are sent.
+    params: Vec<(String, String)>,
+}
+
+impl SignInOptions {
+    /// Comes back to `path` (a path of this app; anything else comes back to `/`).
+    pub fn return_to(mut self, path: impl Into<String>) -> SignInOptions {
+        self.return_to = Some(path.into());
+        self
+    }
+
+    string_setters! {
+        param,
+        /// Auth0's first screen: `signup` opens the sign-up form.
+        screen_hint,
+        /// The login (an e-mail address) to fill in.
+        login_hint,
+        /// Auth0's connection (an identity provider or a database) to go straight to.
+        connection,
+        /// `login`, `consent`, `select_account` (space-separated).
+        prompt,
+        /// The languages of the provider's pages, in order of preference (BCP 47 tags).
+        ui_locales,
+        /// The authentication context classes asked for, in order of preference.
+        acr_values,
+        /// An Auth0 organization, instead of the configured one.
+        organization,
+        /// An Auth0 organization invitation, instead of the configured one.
+        invitation,
+    }
+
+    /// The sign-in must be at most `seconds` old, or the person signs in again.
+    pub fn max_age(mut self, seconds: u64) -> SignInOptions {
+        self.max_age = Some(seconds);
+        self.param("max_age", seconds.to_string())
+    }
+
+    /// Any other parameter of the provider's; one this client sets itself is left out.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> SignInOptions {
+        let name = name.into();
+        if !OWN_PARAMETERS.contains(&name.as_str()) {
+            self.params.retain(|(n, _)| *n != name);
+            self.params.push((name, value.into()));
+        }
+        self
+    }
+}
+
+/// What a sign-in adds to the authorization request: nothing (`()`, the client's own sign-ins,
+/// which then carry no code for options), or [`SignInOptions`].
+pub trait SignInExtras {
+    /// The parameters, as they are sent.
+    fn params(&self) -> &[(String, String)];
+    /// The `max_age` asked for.
+    fn max_age(&self) -> Option<u64>;
+}
+
+impl SignInExtras for () {
+    fn params(&self) -> &[(String, String)] {
+        &[]
+    }
+    fn max_age(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl SignInExtras for SignInOptions {
+    fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+    fn max_age(&self) -> Option<u64> {
+        self.max_age
+    }
+}
+
+/// The parameters this client sets itself, which [`SignInOptions::extra`] cannot replace.
+const OWN_PARAMETERS: [&str; 11] = [
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "audience",
+    "resource",
+    "response_mode",
+];
 
 impl Transaction {
     /// The transaction as kept in sessionStorage.
     pub fn encode(&self) -> String {
         let created_at = self.created_at.to_string();
+        let max_age = self.max_age.map(|max_age| max_age.to_string());
         record::encode(
             [
                 ("state", self.state.as_str()),
@@ -39,7 +145,8 @@ impl Transaction {
                 ("silent", if self.silent { "1" } else { "0" }),
             ]
             .into_iter()
-            .chain(self.audience.as_deref().map(|audience| ("audience", audience))),
+            .chain(self.audience.as_deref().map(|audience| ("audience", audience)))
+            .chain(max_age.as_deref().map(|max_age| ("max_age", max_age))),
         )
     }
 
@@ -54,6 +161,7 @@ impl Transaction {
             created_at: record.number("created_at")?,
             silent: record.number("silent")? == 1,
             audience: record.string("audience"),
+            max_age: record.number("max_age"),
         })
     }
 
@@ -94,7 +202,8 @@ pub fn login_verifier(entropy: &[u8; ENTROPY_BYTES]) -> String {
 /// Builds the authorization URL and its transaction from `entropy` (fresh CSPRNG bytes) and
 /// `code_challenge`, the S256 challenge of [`login_verifier`] (RFC 7636 §4.2: computed by the
 /// caller, in the browser by WebCrypto, so no hash code ships); `api` asks for that API's tokens
-/// alone (when the provider will not give them from the refresh token).
+/// alone (when the provider will not give them from the refresh token); `options` adds what this
+/// sign-in asks for (its `return_to` is the caller's to resolve into `return_to`).
 #[allow(clippy::too_many_arguments)]
 pub fn begin_login(
     config: &Config,
@@ -105,6 +214,7 @@ pub fn begin_login(
     now: u64,
     silent: bool,
     api: Option<&Api>,
+    options: &impl SignInExtras,
 ) -> LoginRequest {
     let audience = api.and_then(|api| api.audience.as_deref());
     let transaction = Transaction {
@@ -115,6 +225,7 @@ pub fn begin_login(
         created_at: now,
         silent,
         audience: audience.map(str::to_owned),
+        max_age: options.max_age(),
     };
     let scope = match api.and_then(|api| api.scope.as_deref()) {
         Some(scope) => format!("openid offline_access {scope}"),
@@ -136,10 +247,17 @@ pub fn begin_login(
         ("invitation", config.invitation.as_deref()),
     ];
     pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, (*v)?))));
+    // The sign-in's own parameters replace the configuration's (never the client's own: see
+    // `SignInOptions::param`).
+    for (name, value) in options.params() {
+        pairs.retain(|(k, _)| k != name);
+        pairs.push((name, value));
+    }
     // RFC 8707 §2.1: with several APIs, each is a `resource`, so that one refresh token serves all.
     if api.is_none() {
         pairs.extend(config.resources().into_iter().map(|resource| ("resource", resource)));
     }
+    // A silent attempt (never with options of its own) is `prompt=none`.
     if silent {
         pairs.push(("prompt", "none"));
     }
@@ -165,7 +283,17 @@ mod tests {
         let mut entropy = [0u8; ENTROPY_BYTES];
         entropy.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         let code_challenge = challenge(&login_verifier(&entropy));
-        begin_login(&config, &auth0_endpoints(&config.issuer), &entropy, &code_challenge, return_to, 1000, silent, None)
+        begin_login(
+            &config,
+            &auth0_endpoints(&config.issuer),
+            &entropy,
+            &code_challenge,
+            return_to,
+            1000,
+            silent,
+            None,
+            &SignInOptions::default(),
+        )
     }
 
     const CONFIG: &str = r#"{"domain":"t.auth0.com","client_id":"c&d","audience":"https://api.test",
@@ -206,12 +334,60 @@ mod tests {
         entropy[0] = 1;
         let endpoints = auth0_endpoints(&config.issuer);
         let api = Some(&config.apis[1]);
-        let request = begin_login(&config, &endpoints, &entropy, "c", "/api", 1000, false, api);
+        let request = begin_login(&config, &endpoints, &entropy, "c", "/api", 1000, false, api, &());
         let query = query_of(&request.url);
         let get = |k: &str| query.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         assert_eq!((get("audience"), get("resource")), (vec!["https://r.test/"], vec![]));
         assert_eq!(get("scope"), ["openid offline_access read:r"]);
         assert_eq!(request.transaction.audience.as_deref(), Some("https://r.test/"));
+        assert_eq!(Transaction::decode(&request.transaction.encode()), Some(request.transaction));
+    }
+
+    #[test]
+    fn every_sign_in_option_is_sent_as_the_provider_expects() {
+        let config = parse_config(CONFIG, "https://app.test", parse).unwrap();
+        let options = SignInOptions::default()
+            .return_to("/ignored-here")
+            .screen_hint("signup")
+            .login_hint("ada@example.com")
+            .connection("google-oauth2")
+            .prompt("login consent")
+            .max_age(300)
+            .ui_locales("fr-CA fr")
+            .acr_values("urn:okta:loa:2fa:any")
+            .organization("org_2")
+            .invitation("inv 1")
+            .param("theme", "dark")
+            .param("state", "forged");
+        let request = begin_login(
+            &config,
+            &auth0_endpoints(&config.issuer),
+            &[7; ENTROPY_BYTES],
+            "c",
+            "/p",
+            1000,
+            false,
+            None,
+            &options,
+        );
+        let query = query_of(&request.url);
+        let all = |k: &str| query.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        for (key, value) in [
+            ("screen_hint", "signup"),
+            ("login_hint", "ada@example.com"),
+            ("connection", "google-oauth2"),
+            ("prompt", "login consent"),
+            ("max_age", "300"),
+            ("ui_locales", "fr-CA fr"),
+            ("acr_values", "urn:okta:loa:2fa:any"),
+            ("organization", "org_2"),
+            ("invitation", "inv 1"),
+            ("theme", "dark"),
+        ] {
+            assert_eq!(all(key), [value], "{key}");
+        }
+        assert_eq!(all("state"), [request.transaction.state.as_str()], "an extra cannot replace the client's own");
+        assert_eq!(request.transaction.max_age, Some(300), "kept to check auth_time at the callback");
         assert_eq!(Transaction::decode(&request.transaction.encode()), Some(request.transaction));
     }
 

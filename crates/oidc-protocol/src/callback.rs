@@ -103,6 +103,7 @@ mod tests {
             created_at: 100,
             silent: false,
             audience: None,
+            max_age: None,
         }
     }
 

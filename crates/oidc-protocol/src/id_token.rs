@@ -19,6 +19,8 @@ pub struct Expectations<'a> {
     pub nonce: Option<&'a str>,
     /// Auth0 organization id (`org_…`) or name, when one is configured.
     pub organization: Option<&'a str>,
+    /// The `max_age` the sign-in asked for, if any.
+    pub max_age: Option<u64>,
     pub leeway: u64,
     pub now: u64,
 }
@@ -130,8 +132,12 @@ pub fn check_claims(claims: &Claims, expect: &Expectations) -> Result<(), AuthEr
         return Err(claim_error("nbf", "the token is not valid yet"));
     }
     // §2: `auth_time` is a NumericDate, `acr` a string, `amr` an array of strings, when present.
-    if claims.get("auth_time").is_some() {
-        time_claim(claims, "auth_time")?;
+    // §3.1.3.7 item 11: with `max_age` asked for, `auth_time` is required and no older than it.
+    if claims.get("auth_time").is_some() || expect.max_age.is_some() {
+        let auth_time = time_claim(claims, "auth_time")?;
+        if expect.max_age.is_some_and(|max_age| auth_time + max_age as f64 + leeway < now) {
+            return Err(claim_error("auth_time", "the sign-in is older than the max_age asked for"));
+        }
     }
     if claims.get("acr").is_some_and(|acr| acr.as_str().is_none()) {
         return Err(claim_error("acr", "not a string"));
@@ -203,6 +209,7 @@ pub(crate) mod tests {
             client_id: "client",
             nonce: Some("n1"),
             organization: None,
+            max_age: None,
             leeway: 60,
             now: NOW,
         }
@@ -274,6 +281,16 @@ pub(crate) mod tests {
         assert_eq!(failing_claim(with("nbf", json!(NOW + 61)), &e), "nbf", "RFC 7519 §4.1.5");
         assert_eq!(failing_claim(with("nbf", json!("now")), &e), "nbf");
         assert!(validate_with(&with("nbf", json!(NOW + 59)), &e).is_ok(), "within the leeway");
+    }
+
+    #[test]
+    fn a_max_age_asked_for_needs_a_recent_enough_auth_time() {
+        // OIDC Core §3.1.3.7 item 11.
+        let e = Expectations { max_age: Some(300), ..expect() };
+        assert_eq!(failing_claim(good_claims(), &e), "auth_time", "required with max_age");
+        assert_eq!(failing_claim(with("auth_time", json!(NOW - 361)), &e), "auth_time", "older than max_age");
+        assert!(validate_with(&with("auth_time", json!(NOW - 359)), &e).is_ok(), "within the leeway");
+        assert!(validate_with(&good_claims(), &expect()).is_ok(), "not asked: not required");
     }
 
     #[test]

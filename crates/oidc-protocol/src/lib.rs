@@ -3,6 +3,18 @@
 //! check is tested natively. No web-sys, wasm-bindgen or Leptos among its dependencies: the
 //! compiler keeps it free of I/O.
 
+/// Builder methods that each set the string parameter of their own name through `$set`.
+macro_rules! string_setters {
+    ($set:ident, $($(#[$doc:meta])* $name:ident,)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(self, value: impl Into<String>) -> Self {
+                self.$set(stringify!($name), value)
+            }
+        )*
+    };
+}
+
 pub mod authorize;
 pub mod bearer;
 pub mod callback;

@@ -229,6 +229,7 @@ fn expectations<'a>(config: &'a Config, nonce: Option<&'a str>, now: u64) -> Exp
         client_id: &config.client_id,
         nonce,
         organization: config.organization.as_deref(),
+        max_age: None,
         leeway: config.leeway_seconds,
         now,
     }
@@ -373,7 +374,7 @@ pub fn parse_token_set(text: &str, parse: Parse) -> Result<TokenSet, AuthError> 
 /// Turns the token endpoint's answer to a code exchange into a checked token set.
 pub fn finish_login(
     config: &Config,
-    nonce: &str,
+    (nonce, max_age): (&str, Option<u64>),
     status: u16,
     body: &str,
     now: u64,
@@ -383,7 +384,8 @@ pub fn finish_login(
     // OIDC Core §3.1.3.3: a successful response to an `openid` request includes an ID token.
     let id_token =
         response.id_token.as_deref().ok_or_else(|| AuthError::TokenResponse("`id_token` is missing".into()))?;
-    let claims = validate_id_token(id_token, &expectations(config, Some(nonce), now), parse)?;
+    let expect = Expectations { max_age, ..expectations(config, Some(nonce), now) };
+    let claims = validate_id_token(id_token, &expect, parse)?;
     Ok(TokenSet::from_response(response, claims, now, config, nonce))
 }
 
@@ -402,7 +404,7 @@ mod tests {
     /// A token set from a good sign-in at `NOW`.
     fn signed_in() -> TokenSet {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
-        finish_login(&config(), "n1", 200, &body(&id_token), NOW, parse).unwrap()
+        finish_login(&config(), ("n1", None), 200, &body(&id_token), NOW, parse).unwrap()
     }
 
     fn body(id_token: &str) -> String {
@@ -433,10 +435,13 @@ mod tests {
     #[test]
     fn the_id_token_is_required_and_checked() {
         let no_id = json!({"access_token": "at", "token_type": "Bearer"}).to_string();
-        assert_eq!(finish_login(&config(), "n1", 200, &no_id, NOW, parse).unwrap_err().code(), "token_response");
+        assert_eq!(
+            finish_login(&config(), ("n1", None), 200, &no_id, NOW, parse).unwrap_err().code(),
+            "token_response"
+        );
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         assert_eq!(
-            finish_login(&config(), "other", 200, &body(&id_token), NOW, parse).unwrap_err().code(),
+            finish_login(&config(), ("other", None), 200, &body(&id_token), NOW, parse).unwrap_err().code(),
             "id_token_claim"
         );
     }
@@ -526,7 +531,7 @@ mod tests {
     fn a_sign_in_for_another_api_keeps_its_own_refresh_token() {
         let main = signed_in();
         let answer = body(&main.id_token).replace("\"at\"", "\"r1\"").replace("\"rt\"", "\"rt-r\"");
-        let reports = finish_login(&config(), "n1", 200, &answer, NOW, parse).unwrap();
+        let reports = finish_login(&config(), ("n1", None), 200, &answer, NOW, parse).unwrap();
         let api = reports_api();
         let aud = api.audience.as_deref();
         let set = main.clone().with_api_sign_in("https://reports.test", reports);
@@ -563,7 +568,7 @@ mod tests {
         claims["iat"] = json!(NOW + 300);
         let id_token = jwt(json!({"alg": "RS256"}), &claims);
         let config = Config { leeway_seconds: 600, ..config() };
-        let set = finish_login(&config, "n1", 200, &body(&id_token), NOW, parse).unwrap();
+        let set = finish_login(&config, ("n1", None), 200, &body(&id_token), NOW, parse).unwrap();
         assert_eq!((set.clock_offset, set.provider_now(NOW + 10)), (300, NOW + 310), "a device 5 min behind");
         let kept =
             finish_refresh(&config, &set, None, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, NOW, parse);
@@ -574,11 +579,11 @@ mod tests {
     fn the_token_type_must_match_the_proof() {
         let id_token = jwt(json!({"alg": "RS256"}), &good_claims());
         let dpop = Config { dpop: true, ..config() };
-        let err = finish_login(&dpop, "n1", 200, &body(&id_token), NOW, parse).unwrap_err();
+        let err = finish_login(&dpop, ("n1", None), 200, &body(&id_token), NOW, parse).unwrap_err();
         assert!(err.message().contains("token_type"), "a bearer token after a proof: {err}");
         let bound = body(&id_token).replace("Bearer", "DPoP");
-        assert_eq!(finish_login(&dpop, "n1", 200, &bound, NOW, parse).unwrap().access.token_type, "DPoP");
-        assert!(finish_login(&config(), "n1", 200, &bound, NOW, parse).is_err(), "DPoP without a proof");
+        assert_eq!(finish_login(&dpop, ("n1", None), 200, &bound, NOW, parse).unwrap().access.token_type, "DPoP");
+        assert!(finish_login(&config(), ("n1", None), 200, &bound, NOW, parse).is_err(), "DPoP without a proof");
     }
 
     #[test]
@@ -599,7 +604,8 @@ mod tests {
         let mut original = good_claims();
         original["auth_time"] = json!(NOW - 5);
         let first =
-            finish_login(&config(), "n1", 200, &body(&jwt(json!({"alg": "RS256"}), &original)), NOW, parse).unwrap();
+            finish_login(&config(), ("n1", None), 200, &body(&jwt(json!({"alg": "RS256"}), &original)), NOW, parse)
+                .unwrap();
         let refresh_with = |change: &dyn Fn(&mut serde_json::Value)| {
             let mut claims = original.clone();
             change(&mut claims);
@@ -645,7 +651,8 @@ mod tests {
         assert!(check_adoptable(&set, &other_api, None).is_err(), "granted for another audience");
         let mut claims = good_claims();
         claims["sub"] = json!("mallory");
-        let mallory = finish_login(&config(), "n1", 200, &body(&jwt(json!({"alg": "RS256"}), &claims)), NOW, parse);
+        let mallory =
+            finish_login(&config(), ("n1", None), 200, &body(&jwt(json!({"alg": "RS256"}), &claims)), NOW, parse);
         let mallory = mallory.unwrap();
         assert!(!same_person(&set.claims, &mallory.claims) && same_person(&set.claims, &set.claims));
         assert!(check_adoptable(&mallory, &config(), Some(&set)).is_err(), "another person than this tab's");

@@ -41,19 +41,22 @@ impl AuthConfig {
         self.set(key, Json::String(value.into()))
     }
 
-    /// The main API's identifier (Auth0's `audience`, an RFC 8707 resource).
-    pub fn audience(self, audience: impl Into<String>) -> AuthConfig {
-        self.text("audience", audience)
-    }
-
-    /// The scopes to ask for, space-separated; must include `openid`.
-    pub fn scope(self, scope: impl Into<String>) -> AuthConfig {
-        self.text("scope", scope)
-    }
-
-    /// Where the main API lives: its URLs get the sign-in's access token.
-    pub fn api_base_url(self, url: impl Into<String>) -> AuthConfig {
-        self.text("api_base_url", url)
+    string_setters! {
+        text,
+        /// The main API's identifier (Auth0's `audience`, an RFC 8707 resource).
+        audience,
+        /// The scopes to ask for, space-separated; must include `openid`.
+        scope,
+        /// Where the main API lives: its URLs get the sign-in's access token.
+        api_base_url,
+        /// Where the provider sends the person back (default: the origin + `/callback`).
+        redirect_uri,
+        /// Where the provider sends the person after sign-out (default: the origin + `/`).
+        post_logout_redirect_uri,
+        /// An Auth0 organization to sign in to.
+        organization,
+        /// An Auth0 organization invitation.
+        invitation,
     }
 
     /// Another API, by name: its base URL, its audience and the scopes its tokens need.
@@ -72,16 +75,6 @@ impl AuthConfig {
         self
     }
 
-    /// Where the provider sends the person back (default: the origin + `/callback`).
-    pub fn redirect_uri(self, url: impl Into<String>) -> AuthConfig {
-        self.text("redirect_uri", url)
-    }
-
-    /// Where the provider sends the person after sign-out (default: the origin + `/`).
-    pub fn post_logout_redirect_uri(self, url: impl Into<String>) -> AuthConfig {
-        self.text("post_logout_redirect_uri", url)
-    }
-
     /// Where tokens are kept between page loads (default: memory).
     pub fn token_storage(self, storage: TokenStorage) -> AuthConfig {
         let name = match storage {
@@ -89,16 +82,6 @@ impl AuthConfig {
             TokenStorage::Local => "local",
         };
         self.text("token_storage", name)
-    }
-
-    /// An Auth0 organization to sign in to.
-    pub fn organization(self, organization: impl Into<String>) -> AuthConfig {
-        self.text("organization", organization)
-    }
-
-    /// An Auth0 organization invitation.
-    pub fn invitation(self, invitation: impl Into<String>) -> AuthConfig {
-        self.text("invitation", invitation)
     }
 
     /// Clock tolerance and refresh margin, in seconds (at most 600; default 60).

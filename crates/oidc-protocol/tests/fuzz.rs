@@ -73,7 +73,8 @@ fn json_fragment() -> impl Strategy<Value = String> {
 /// A real login transaction, made the way the app makes one (fixed entropy).
 fn transaction() -> Transaction {
     let config = parse_config(r#"{"domain":"https://id.test/","client_id":"c"}"#, "https://app.test", parse).unwrap();
-    begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "c", "/", 100, false, None).transaction
+    begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "c", "/", 100, false, None, &())
+        .transaction
 }
 
 proptest! {
@@ -108,13 +109,13 @@ proptest! {
     #[test]
     fn jwts_never_panic_and_never_pass_with_a_wrong_issuer(header in json_fragment(), payload in json_fragment(), sig in "[A-Za-z0-9_-]{0,20}") {
         let token = format!("{}.{}.{sig}", URL_SAFE_NO_PAD.encode(&header), URL_SAFE_NO_PAD.encode(&payload));
-        let expect = Expectations { issuer: "https://other.test/", client_id: "c", nonce: Some("n"), organization: None, leeway: 60, now: 1_700_000_000 };
+        let expect = Expectations { issuer: "https://other.test/", client_id: "c", nonce: Some("n"), organization: None, max_age: None, leeway: 60, now: 1_700_000_000 };
         prop_assert!(validate_id_token(&token, &expect, parse).is_err(), "the generator never writes the expected issuer");
     }
 
     #[test]
     fn raw_jwt_text_never_panics(text in "[A-Za-z0-9_.=-]{0,200}") {
-        let expect = Expectations { issuer: ISSUER, client_id: "c", nonce: None, organization: Some("org_1"), leeway: 0, now: 0 };
+        let expect = Expectations { issuer: ISSUER, client_id: "c", nonce: None, organization: Some("org_1"), max_age: None, leeway: 0, now: 0 };
         let _ = validate_id_token(&text, &expect, parse);
     }
 

@@ -35,6 +35,7 @@ fn Page() -> impl IntoView {
                 _ => None,
             }}
             <button data-testid="sign-in" on:click=move |_| auth.sign_in()>"Sign in"</button>
+            <button data-testid="sign-up" on:click=move |_| auth.sign_up()>"Sign up"</button>
         }
         .into_any(),
     }

@@ -23,8 +23,21 @@ async fn the_example_signs_in_greets_and_calls_the_api(f: &Fixture, b: &Browser)
     b.wait_text("auth-status", "signed-out").await
 }
 
+/// Sign up opens the provider's sign-up screen (Auth0's `screen_hint=signup`; the local provider
+/// shows its one form) and comes back signed in.
+async fn the_example_signs_up_at_the_provider(f: &Fixture, b: &Browser) -> Outcome {
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.click("sign-up").await?;
+    b.sign_in_at_provider("grace").await?;
+    b.wait_text("user-name", "Grace").await?;
+    let asked = f.provider_stats().await?["last_screen_hint"].clone();
+    ensure(asked == "signup", format!("the authorization request asked for the screen {asked}"))
+}
+
 e2e::suite!(
     site: "examples/minimal/dist",
     access_token_ttl: 60,
     the_example_signs_in_greets_and_calls_the_api,
+    the_example_signs_up_at_the_provider,
 );

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError, ApiRequest};
+use crate::auth::authorize::SignInOptions;
 use crate::auth::browser::http::ApiResponse;
 use crate::auth::browser::location;
 use crate::auth::client::{AuthClient, Outcome};
@@ -117,6 +118,17 @@ impl Auth {
         self.sign_in_to(&location::path_query_fragment());
     }
 
+    /// Goes to the provider's sign-up screen (Auth0's `screen_hint=signup`), coming back to this
+    /// page.
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::use_auth;
+    /// use_auth().sign_up();
+    /// ```
+    pub fn sign_up(&self) {
+        self.sign_in_with(SignInOptions::default().screen_hint("signup"));
+    }
+
     /// Goes to the provider to sign in, coming back to `return_to` (a path of this app; anything
     /// else comes back to `/`).
     ///
@@ -125,10 +137,30 @@ impl Auth {
     /// use_auth().sign_in_to("/profile");
     /// ```
     pub fn sign_in_to(&self, return_to: &str) {
+        let return_to = return_to.to_owned();
+        self.leave_for_provider(move |client| async move { client.login(&return_to).await });
+    }
+
+    /// Goes to the provider to sign in as `options` ask (a login hint, a connection, `prompt`,
+    /// `max_age`, the provider's own parameters…).
+    ///
+    /// ```no_run
+    /// # use leptos_pkce_auth::{SignInOptions, use_auth};
+    /// use_auth().sign_in_with(SignInOptions::default().login_hint("ada@example.com").prompt("login"));
+    /// ```
+    pub fn sign_in_with(&self, options: SignInOptions) {
+        self.leave_for_provider(move |client| async move { client.login_with(&options).await });
+    }
+
+    /// Shows "loading" while `leave` sends the browser to the provider; a failure to is the state.
+    fn leave_for_provider<F>(&self, leave: impl FnOnce(Rc<AuthClient>) -> F + 'static)
+    where
+        F: Future<Output = Result<(), AuthError>> + 'static,
+    {
         self.set_state.set(AuthState::Loading);
-        let (client, set_state, return_to) = (self.client.get_value(), self.set_state, return_to.to_owned());
+        let (client, set_state) = (self.client.get_value(), self.set_state);
         spawn_local(async move {
-            if let Err(error) = client.login(&return_to).await {
+            if let Err(error) = leave(client).await {
                 set_state.set(AuthState::Error(error));
             }
         });

@@ -114,8 +114,14 @@ impl AuthClient {
             "token",
             token_details(response.status, &response.body, &transaction.verifier, json::parse, json::stringify),
         );
-        let tokens =
-            finish_login(&self.config, &transaction.nonce, response.status, &response.body, now(), json::parse)?;
+        let tokens = finish_login(
+            &self.config,
+            (&transaction.nonce, transaction.max_age),
+            response.status,
+            &response.body,
+            now(),
+            json::parse,
+        )?;
         self.check_signature(&tokens.id_token, keys).await?;
         journal::record("id-token", id_token_details(&tokens.claims, json::stringify));
         journal::record("access-token", access_token_details(&tokens.access.token, json::parse, json::stringify));
@@ -146,7 +152,7 @@ impl AuthClient {
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
         let here = go_to.unwrap_or_else(location::path_query_fragment);
-        match self.redirect_to_provider(&here, true, None).await {
+        match self.redirect_to_provider(&here, true, None, &()).await {
             Ok(()) => Outcome::Redirecting,
             Err(error) => Outcome::Failed(error),
         }
@@ -176,12 +182,14 @@ impl AuthClient {
         return_to: &str,
         silent: bool,
         api: Option<&Api>,
+        options: &impl SignInExtras,
     ) -> Result<(), AuthError> {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
         let challenge = random_string(&webcrypto::sha256(login_verifier(&entropy).as_bytes()).await?);
         let return_to = return_path(&self.config, &location::origin(), return_to);
-        let request = begin_login(&self.config, &self.endpoints, &entropy, &challenge, &return_to, now(), silent, api);
+        let request =
+            begin_login(&self.config, &self.endpoints, &entropy, &challenge, &return_to, now(), silent, api, options);
         storage::save_transaction(&request.transaction)?;
         if api.is_none() && !silent {
             journal::restart();
@@ -193,6 +201,13 @@ impl AuthClient {
 
     /// Sends the person to the provider to sign in, coming back to `return_to`.
     pub(crate) async fn login(&self, return_to: &str) -> Result<(), AuthError> {
-        self.redirect_to_provider(return_to, false, None).await
+        self.redirect_to_provider(return_to, false, None, &()).await
+    }
+
+    /// [`AuthClient::login`] as `options` ask, coming back to their `return_to` (default: this
+    /// page).
+    pub(crate) async fn login_with(&self, options: &SignInOptions) -> Result<(), AuthError> {
+        let here = options.return_to.clone().unwrap_or_else(location::path_query_fragment);
+        self.redirect_to_provider(&here, false, None, options).await
     }
 }
