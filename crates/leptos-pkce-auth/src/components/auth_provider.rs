@@ -258,7 +258,7 @@ fn state_of(tokens: Option<TokenSet>) -> AuthState {
 /// ```
 #[component]
 pub fn AuthProvider(
-    /// The client, from [`AuthClient::boot`].
+    /// The client, from [`AuthClient::new`] or [`AuthClient::from_config_json`].
     client: Rc<AuthClient>,
     /// Goes to a path of the app after a sign-in (replacing the callback URL in the history).
     #[prop(optional)]
