@@ -214,6 +214,65 @@ impl Auth {
         client.config.apis.iter().find(|api| api.name == name).map(|api| api.base_url.clone())
     }
 
+    /// A valid access token for the main API (`api_base_url`), for a client of the app's own (a
+    /// WebSocket, a GraphQL or gRPC-web client, another SDK): as [`Auth::access_token_for`].
+    ///
+    /// ```no_run
+    /// # use leptos::task::spawn_local;
+    /// # use leptos_pkce_auth::use_auth;
+    /// let auth = use_auth();
+    /// spawn_local(async move {
+    ///     if let Ok(token) = auth.access_token().await {
+    ///         // e.g. new WebSocket(`wss://api.example.com/live?access_token=${token}`)
+    ///     }
+    /// });
+    /// ```
+    pub async fn access_token(&self) -> Result<String, AuthError> {
+        let client = self.client.get_value();
+        let api = client.config.main_api().ok_or_else(|| AuthError::Config("no `api_base_url`".into()))?;
+        Ok(client.access_token(api).await?.token)
+    }
+
+    /// A valid access token for the configured API named `name` (`api` is the main one): renewed
+    /// first when within the leeway of expiry, with the same lock and rules as [`Auth::fetch`]
+    /// (one refresh across every tab, a sign-in for it alone when the provider asks for one).
+    /// With DPoP on, each request with it needs a proof too: [`Auth::dpop_proof`].
+    ///
+    /// ```no_run
+    /// # use leptos::task::spawn_local;
+    /// # use leptos_pkce_auth::use_auth;
+    /// let auth = use_auth();
+    /// spawn_local(async move {
+    ///     let token = auth.access_token_for("reports").await;
+    /// });
+    /// ```
+    pub async fn access_token_for(&self, name: &str) -> Result<String, AuthError> {
+        let client = self.client.get_value();
+        let api = client.config.apis.iter().find(|api| api.name == name);
+        let api = api.ok_or_else(|| AuthError::Config(format!("no API named `{name}`")))?;
+        Ok(client.access_token(api).await?.token)
+    }
+
+    /// RFC 9449 §4: a DPoP proof for a `method` request to `url` carrying `access_token`, when
+    /// DPoP is on (`None` when it is off: send the token as `Bearer`). Send it as the `DPoP`
+    /// header, the token as `Authorization: DPoP …`.
+    ///
+    /// ```no_run
+    /// # use leptos::task::spawn_local;
+    /// # use leptos_pkce_auth::use_auth;
+    /// let auth = use_auth();
+    /// spawn_local(async move {
+    ///     let url = "https://api.example.com/graphql";
+    ///     if let Ok(token) = auth.access_token().await {
+    ///         let proof = auth.dpop_proof("POST", url, &token).await;
+    ///     }
+    /// });
+    /// ```
+    pub async fn dpop_proof(&self, method: &str, url: &str, access_token: &str) -> Result<Option<String>, AuthError> {
+        let client = self.client.get_value();
+        client.proof(&method.to_ascii_uppercase(), url, Some(access_token), false).await
+    }
+
     /// Shows an error that ended the session (e.g. a refused refresh token).
     pub(crate) fn fail(&self, error: AuthError) {
         self.set_state.set(AuthState::Error(error));
