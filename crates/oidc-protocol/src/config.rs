@@ -79,6 +79,11 @@ impl Config {
         self.apis.iter().filter(owns).max_by_key(|api| api.base_url.trim_end_matches('/').len())
     }
 
+    /// The configured API named `name` (`api` is the main one).
+    pub fn api_named(&self, name: &str) -> Option<&Api> {
+        self.apis.iter().find(|api| api.name == name)
+    }
+
     /// The main API (`api_base_url`), whose paths a relative URL names.
     pub fn main_api(&self) -> Option<&Api> {
         self.apis.iter().find(|api| api.is_main())

@@ -248,8 +248,7 @@ impl Auth {
     /// ```
     pub async fn access_token_for(&self, name: &str) -> Result<String, AuthError> {
         let client = self.client.get_value();
-        let api = client.config.apis.iter().find(|api| api.name == name);
-        let api = api.ok_or_else(|| AuthError::Config(format!("no API named `{name}`")))?;
+        let api = client.config.api_named(name).ok_or_else(|| AuthError::Config(format!("no API named `{name}`")))?;
         Ok(client.access_token(api).await?.token)
     }
 

@@ -113,6 +113,12 @@ impl TokenSet {
         }
     }
 
+    /// `audience`'s access token when it is no longer `stale` (`None`: there was none): what
+    /// replaces it once another caller renewed it.
+    pub fn renewed(&self, audience: Option<&str>, stale: Option<&str>) -> Option<&Access> {
+        self.access_for(audience).filter(|access| Some(access.token.as_str()) != stale)
+    }
+
     /// The name to greet the person with.
     pub fn user_name(&self) -> String {
         display_name(&self.claims)

@@ -95,9 +95,7 @@ impl AuthClient {
             let current = self.newest_set().await?;
             let sign_outs = self.shared.sign_outs.get();
             let audience = api.and_then(Api::token_key);
-            if let Some(access) = current.access_for(audience)
-                && Some(access.token.as_str()) != stale
-            {
+            if let Some(access) = current.renewed(audience, stale) {
                 return Ok(access.clone());
             }
             let wait = self.shared.retry_refresh_at.get().saturating_sub(now());
@@ -194,7 +192,7 @@ impl AuthClient {
         }
         for _ in 0..HANDOVER_ASKS {
             let current = self.tokens().ok_or(AuthError::SessionExpired)?;
-            if let Some(access) = current.access_for(audience).filter(|access| Some(access.token.as_str()) != stale) {
+            if let Some(access) = current.renewed(audience, stale) {
                 return Ok(access.clone());
             }
             self.ask_tabs(None, TAB_ANSWER_MS).await;

@@ -45,7 +45,7 @@ impl AuthClient {
             TabMessage::Renew { api, stale } => {
                 if shared.tokens.borrow().as_ref().is_some_and(|tokens| tokens.refresh_token.is_some()) {
                     self.post_tokens();
-                    let api = api.and_then(|name| self.config.apis.iter().find(|api| api.name == name));
+                    let api = api.and_then(|name| self.config.api_named(&name));
                     let _ = self.refresh(api, stale.as_deref()).await;
                 }
             }
