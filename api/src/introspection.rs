@@ -125,7 +125,7 @@ fn accepted(answer: Answer, settings: &Settings, now: u64) -> Result<(AccessClai
     let sub = sub.ok_or(Refusal::InvalidToken("the token names no subject"))?;
     let remember_until = now.saturating_add(REMEMBER_FOR);
     let last_second = answer.exp.map_or(remember_until, |exp| exp.min(remember_until));
-    let claims =
-        AccessClaims { sub, scope: answer.scope.unwrap_or_default(), permissions: Vec::new(), cnf: answer.cnf };
+    let scope = answer.scope.unwrap_or_default();
+    let claims = AccessClaims { sub, scope, permissions: Vec::new(), cnf: answer.cnf, exp: answer.exp };
     Ok((claims, last_second))
 }

@@ -7,6 +7,7 @@ pub mod introspection;
 pub mod issuer;
 pub mod jws;
 pub mod keys;
+pub mod live;
 pub mod messages;
 pub mod refetch;
 pub mod routes;

@@ -1,5 +1,5 @@
-//! The messages API (`/api/public`, `/api/private`, `/api/private-scoped`, `/api/messages`) and
-//! the reports API (`/api/reports`), with RFC 6750 errors and CORS.
+//! The messages API (`/api/public`, `/api/private`, `/api/private-scoped`, `/api/messages`, the
+//! `/api/live` WebSocket) and the reports API (`/api/reports`), with RFC 6750 errors and CORS.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +20,7 @@ use crate::issuer::Issuer;
 use crate::keys::KeySource;
 use crate::messages::{Deletion, MAX_BODY, Message, Messages, NewMessage};
 use crate::verify::{AccessClaims, Refusal, require_scope, verify};
-use crate::{Settings, dpop, jws};
+use crate::{Settings, dpop, jws, live};
 
 /// The scope `/api/private-scoped` and `GET /api/messages` need.
 pub const MESSAGES_SCOPE: &str = "read:messages";
@@ -30,8 +30,8 @@ pub const WRITE_SCOPE: &str = "write:messages";
 pub const REPORTS_SCOPE: &str = "read:reports";
 const REALM: &str = "leptos-pkce-api";
 
-struct Api {
-    settings: Settings,
+pub(crate) struct Api {
+    pub(crate) settings: Settings,
     issuer: Issuer,
     keys: KeySource,
     /// With the API's credentials at the issuer, for tokens that are no JWT.
@@ -88,33 +88,27 @@ fn failed(scheme: &str, error: &str, why: &'static str) -> (String, serde_json::
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         // RFC 6750 §3 and RFC 9449 §7.1: the challenge names the error; a nonce comes with it.
+        let (status, error) = self.status_and_code();
         let bearer = format!("Bearer realm=\"{REALM}\"");
-        let (status, (challenge, body), nonce) = match self {
+        let ((challenge, body), nonce) = match self {
             Refusal::Unavailable(why) => {
-                let body = json!({"error": "temporarily_unavailable", "error_description": why});
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                return (status, Json(json!({"error": error, "error_description": why}))).into_response();
             }
-            Refusal::Missing => (
-                StatusCode::UNAUTHORIZED,
-                (bearer, json!({"error": "unauthorized", "error_description": "a bearer token is required"})),
-                None,
-            ),
-            Refusal::InvalidRequest(why) => (StatusCode::BAD_REQUEST, failed(&bearer, "invalid_request", why), None),
-            Refusal::InvalidToken(why) => (StatusCode::UNAUTHORIZED, failed(&bearer, "invalid_token", why), None),
+            Refusal::Missing => {
+                ((bearer, json!({"error": error, "error_description": "a bearer token is required"})), None)
+            }
+            Refusal::InvalidRequest(why) | Refusal::InvalidToken(why) => (failed(&bearer, error, why), None),
             Refusal::InsufficientScope(scope) => (
-                StatusCode::FORBIDDEN,
                 (
-                    format!("{bearer}, error=\"insufficient_scope\", scope=\"{scope}\""),
-                    json!({"error": "insufficient_scope", "error_description": format!("needs scope {scope}")}),
+                    format!("{bearer}, error=\"{error}\", scope=\"{scope}\""),
+                    json!({"error": error, "error_description": format!("needs scope {scope}")}),
                 ),
                 None,
             ),
-            Refusal::InvalidProof(why) => {
-                (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "invalid_dpop_proof", why), None)
-            }
+            Refusal::InvalidProof(why) => (failed(DPOP_SCHEME, error, why), None),
             Refusal::UseNonce(nonce) => {
                 let why = "the DPoP proof must carry the nonce given in DPoP-Nonce";
-                (StatusCode::UNAUTHORIZED, failed(DPOP_SCHEME, "use_dpop_nonce", why), Some(nonce))
+                (failed(DPOP_SCHEME, error, why), Some(nonce))
             }
         };
         let mut response = (status, Json(body)).into_response();
@@ -150,9 +144,39 @@ fn credentials(headers: &HeaderMap) -> Result<(bool, &str), Refusal> {
     }
 }
 
+/// RFC 6750 §2.1 and RFC 9449 §7.1: the credentials a request presents, however they came.
+pub(crate) struct Presented<'a> {
+    /// Whether the token comes under the DPoP scheme (else as a bearer token).
+    pub dpop: bool,
+    pub token: &'a str,
+    /// RFC 9449 §4.1: the DPoP proof, when exactly one came.
+    pub proof: Option<&'a str>,
+}
+
+/// RFC 9449 §4.3 item 1: the `Authorization` header's credentials and the one `DPoP` header.
+fn presented(headers: &HeaderMap) -> Result<Presented<'_>, Refusal> {
+    let (dpop, token) = credentials(headers)?;
+    let mut proofs = headers.get_all(DPOP).iter();
+    let proof = match (proofs.next().and_then(|p| p.to_str().ok()), proofs.next()) {
+        (Some(proof), None) => Some(proof),
+        _ => None,
+    };
+    Ok(Presented { dpop, token, proof })
+}
+
 /// The token's claims, once it is valid here and, when DPoP-bound, proven by its key.
 async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal> {
-    let (dpop, token) = credentials(&request.headers)?;
+    authorized_as(api, &presented(&request.headers)?, request.method.as_str(), request.uri.path()).await
+}
+
+/// RFC 6750 §2 and RFC 9449 §7.1: `presented` checked as on a `method` request to `path`.
+pub(crate) async fn authorized_as(
+    api: &Api,
+    presented: &Presented<'_>,
+    method: &str,
+    path: &str,
+) -> Result<AccessClaims, Refusal> {
+    let (dpop, token) = (presented.dpop, presented.token);
     let at = now();
     let claims = match &api.introspector {
         // RFC 7662 §2: a token that is no JWT is the issuer's to judge.
@@ -167,14 +191,10 @@ async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal>
         (false, Some(_)) => Err(Refusal::InvalidToken("a DPoP-bound token needs the DPoP scheme and a proof")),
         (true, None) => Err(Refusal::InvalidToken("the token is not DPoP-bound")),
         (true, Some(jkt)) => {
-            let mut proofs = request.headers.get_all(DPOP).iter();
-            let (Some(proof), None) = (proofs.next().and_then(|p| p.to_str().ok()), proofs.next()) else {
-                return Err(Refusal::InvalidProof("exactly one DPoP header is required"));
-            };
+            let proof = presented.proof.ok_or(Refusal::InvalidProof("exactly one DPoP proof is required"))?;
             // RFC 9449 §4.3 item 9: the URL the client addressed, this API's public origin and the path.
-            let url = format!("{}{}", api.settings.public_url, request.uri.path());
-            let checked =
-                dpop::Request { method: request.method.as_str(), url: &url, access_token: token, jkt, now: at };
+            let url = format!("{}{path}", api.settings.public_url);
+            let checked = dpop::Request { method, url: &url, access_token: token, jkt, now: at };
             let nonces = api.settings.dpop_nonce.then_some(&api.nonces);
             dpop::check(proof, &checked, &api.replay, nonces).map_err(|e| match e {
                 dpop::ProofError::Invalid(why) => Refusal::InvalidProof(why),
@@ -294,6 +314,7 @@ pub fn router(settings: Settings) -> Router {
         .route("/api/private-scoped", get(private_scoped))
         .route("/api/messages", get(list_messages).post(post_message))
         .route("/api/messages/{id}", delete(delete_message))
+        .route("/api/live", get(live::live))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
         .layer(layer)

@@ -1,5 +1,6 @@
 //! Access token verification (RFC 9068 §4, RFC 8725) and the scopes it grants.
 
+use axum::http::StatusCode;
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
@@ -30,6 +31,9 @@ pub struct AccessClaims {
     pub permissions: Vec<String>,
     /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
     pub cnf: Option<Confirmation>,
+    /// RFC 7519 §4.1.4: the time from which the token is refused (an introspected one may have none).
+    #[serde(default)]
+    pub exp: Option<u64>,
 }
 
 /// RFC 7800 `cnf`, with RFC 9449's `jkt` (the RFC 7638 thumbprint of the client's DPoP key).
@@ -73,6 +77,21 @@ pub enum Refusal {
     UseNonce(String),
     /// What checking the token needs (the issuer's keys or its introspection) is out of reach: 503.
     Unavailable(&'static str),
+}
+
+impl Refusal {
+    /// The HTTP status and the error code (RFC 6750 §3.1, RFC 9449 §7.1 and §9) of this refusal.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Refusal::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Refusal::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Refusal::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            Refusal::InsufficientScope(_) => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            Refusal::InvalidProof(_) => (StatusCode::UNAUTHORIZED, "invalid_dpop_proof"),
+            Refusal::UseNonce(_) => (StatusCode::UNAUTHORIZED, "use_dpop_nonce"),
+            Refusal::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"),
+        }
+    }
 }
 
 /// What jsonwebtoken found wrong with a token, in fixed words.

@@ -1,16 +1,20 @@
 //! What the API tests share: a provider serving discovery and a JWKS, tokens signed by test keys,
-//! and requests sent as the app sends them.
+//! DPoP proofs, and requests sent as the app sends them.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use api::Settings;
+use api::dpop::token_hash;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -95,6 +99,52 @@ pub fn sign(alg: Algorithm, kid: &str, pem: &[u8], claims: &Value) -> String {
 
 pub fn rs256(claims: &Value) -> String {
     sign(Algorithm::RS256, "test-rs256", RS256_PEM, claims)
+}
+
+/// A test key's public JWK, from the fixture JWKS.
+pub fn public_jwk(kid: &str) -> Jwk {
+    let set: JwkSet = serde_json::from_str(JWKS).unwrap();
+    let mut jwk = set.find(kid).unwrap().clone();
+    jwk.common.key_id = None;
+    jwk
+}
+
+/// An access token bound to the ES256 test key.
+pub fn bound_token(provider: &Provider) -> String {
+    let mut c = claims(&provider.issuer);
+    c["cnf"] = json!({"jkt": public_jwk("test-es256").thumbprint(ThumbprintHash::SHA256).unwrap()});
+    rs256(&c)
+}
+
+/// `value` with the members of `changes` set.
+pub fn changed(mut value: Value, changes: &Value) -> Value {
+    for (key, change) in changes.as_object().into_iter().flatten() {
+        value[key] = change.clone();
+    }
+    value
+}
+
+/// A proof signed by a test key for `method` `url` and `token`, with these claims changed and
+/// these members added to its header's `jwk`.
+pub fn proof_with(kid: &str, method: &str, url: &str, token: &str, changes: Value, jwk_changes: Value) -> String {
+    static JTI: AtomicU64 = AtomicU64::new(0);
+    let (alg, key) = match kid {
+        "test-es256" => (Algorithm::ES256, EncodingKey::from_ec_pem(ES256_PEM).unwrap()),
+        _ => (Algorithm::RS256, EncodingKey::from_rsa_pem(RS256_PEM).unwrap()),
+    };
+    let jwk = changed(serde_json::to_value(public_jwk(kid)).unwrap(), &jwk_changes);
+    let header = json!({"typ": "dpop+jwt", "alg": alg, "jwk": jwk});
+    let claims = json!({"htm": method, "htu": url, "iat": now(), "ath": token_hash(token),
+                        "jti": format!("proof-{}", JTI.fetch_add(1, Ordering::SeqCst))});
+    let part = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let input = format!("{}.{}", part(&header), part(&changed(claims, &changes)));
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, alg).unwrap();
+    format!("{input}.{signature}")
+}
+
+/// A proof signed by a test key for `method` `url` and `token`, with these claims changed.
+pub fn proof(kid: &str, method: &str, url: &str, token: &str, changes: Value) -> String {
+    proof_with(kid, method, url, token, changes, json!({}))
 }
 
 pub struct Answer {
