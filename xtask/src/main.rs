@@ -10,6 +10,7 @@ mod install;
 mod interface;
 #[cfg(test)]
 mod layout;
+mod publish;
 mod run;
 mod size;
 mod split;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <dev | test | build | size | bench>
   dev    install what is missing, start the identity provider and serve the app at http://127.0.0.1:8080
-  test   install what is missing, then fmt, clippy, native, browser and end-to-end tests
+  test   install what is missing, then fmt, clippy, native tests, the libraries' packages, browser and end-to-end tests
   build  install what is missing and build the release app into dist/ (static files to deploy)
   size   build the release app and report every shipped file's bytes, raw, gzip -9 and brotli
   bench  size, plus the same for a page on Auth0's own SDK, and both signing in side by side (loopback, mobile)";

@@ -4,7 +4,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 use crate::install::{CHROMEDRIVER, NIGHTLY, WASM_TARGET, root, run};
-use crate::{csp, docs, glue, size, split};
+use crate::{csp, docs, glue, publish, size, split};
 
 /// A command run from the repository root, with the project's npm-installed tools on PATH.
 pub fn command(program: &str, args: &[&str]) -> Command {
@@ -111,7 +111,8 @@ fn step(name: &str, mut command: Command) -> Result<(), String> {
     run(&mut command)
 }
 
-/// fmt, clippy (native and wasm), native tests, browser tests, release build, end-to-end tests.
+/// fmt, clippy (native and wasm), native tests, the libraries' documentation and crates, browser
+/// tests, release build, end-to-end tests.
 pub fn test() -> Result<(), String> {
     step("format", command("cargo", &["fmt", "--all", "--check"]))?;
     step("clippy (native)", command("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
@@ -137,6 +138,8 @@ pub fn test() -> Result<(), String> {
     step("native tests and doc examples", command("cargo", &["test", "--workspace", "--exclude", "e2e"]))?;
     eprintln!("\n== the library's documentation");
     docs::check()?;
+    eprintln!("\n== the libraries' crates (cargo package, cargo publish --dry-run; nothing is published)");
+    publish::check()?;
     let mut browser = command("cargo", &["test", "-p", "leptos-pkce-auth", "--target", WASM_TARGET, "--lib"]);
     browser.env("CHROMEDRIVER", CHROMEDRIVER);
     step("browser tests (wasm-bindgen-test, headless Chromium)", browser)?;
