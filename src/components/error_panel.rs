@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use leptos_pkce_auth::{AuthState, use_auth};
 
+use crate::components::nav::{Sign, on_press};
+
 /// What an error code means for the person in front of the screen.
 fn plain_sentence(code: &str) -> &'static str {
     match code {
@@ -34,7 +36,7 @@ pub fn ErrorPanel() -> impl IntoView {
                 <h2>"Sign-in failed"</h2>
                 <p class="lead" data-testid="auth-error-summary">{plain_sentence(error.code())}</p>
                 <p data-testid="auth-error">{error.to_string()}</p>
-                <button data-testid="try-again" on:click=move |_| auth.sign_in()>"Try again"</button>
+                <button data-testid="try-again" on:click=on_press(auth, Sign::In)>"Try again"</button>
             </section>
         }),
         _ => None,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_pkce_auth::{AuthState, use_auth};
+use leptos_pkce_auth::use_auth;
 
 use crate::dates::{local_time, now_seconds};
 
@@ -28,8 +28,8 @@ pub fn TokenExpiry() -> impl IntoView {
             handle.clear();
         }
     });
-    move || match auth.state.get() {
-        AuthState::SignedIn(user) => user.expires_at.map(|at| {
+    move || {
+        auth.access().and_then(|access| access.expires_at).map(|at| {
             let time = local_time(at as f64 * 1000.0);
             view! {
                 <p class="expiry">
@@ -40,7 +40,6 @@ pub fn TokenExpiry() -> impl IntoView {
                     ")"
                 </p>
             }
-        }),
-        _ => None,
+        })
     }
 }

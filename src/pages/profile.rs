@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_pkce_auth::json::{self, Json};
-use leptos_pkce_auth::{AuthState, Protected, User, use_auth};
+use leptos_pkce_auth::{Access, AuthState, Protected, User, use_auth};
 
 use crate::components::token_expiry::TokenExpiry;
 use crate::dates::local_date_time;
@@ -54,8 +54,10 @@ fn profile_view() -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let scopes: Vec<&str> = user.scopes.iter().map(String::as_str).collect();
-            let scopes = chips(&scopes);
+            let scopes = move || {
+                let access = auth.access();
+                chips(&access.iter().flat_map(Access::scopes).collect::<Vec<_>>())
+            };
             Some(view! {
                 <div class="person">{picture(&user)}<h1>{user.name.clone()}</h1></div>
                 <TokenExpiry/>

@@ -88,34 +88,7 @@ impl SignInOptions {
     }
 }
 
-/// What a sign-in adds to the authorization request: nothing (`()`, the client's own sign-ins,
-/// which then carry no code for options), or [`SignInOptions`].
-pub trait SignInExtras {
-    /// The parameters, as they are sent.
-    fn params(&self) -> &[(String, String)];
-    /// The `max_age` asked for.
-    fn max_age(&self) -> Option<u64>;
-}
-
-impl SignInExtras for () {
-    fn params(&self) -> &[(String, String)] {
-        &[]
-    }
-    fn max_age(&self) -> Option<u64> {
-        None
-    }
-}
-
-impl SignInExtras for SignInOptions {
-    fn params(&self) -> &[(String, String)] {
-        &self.params
-    }
-    fn max_age(&self) -> Option<u64> {
-        self.max_age
-    }
-}
-
-/// The parameters this client sets itself, which [`SignInOptions::extra`] cannot replace.
+/// The parameters this client sets itself, which [`SignInOptions::param`] cannot replace.
 const OWN_PARAMETERS: [&str; 11] = [
     "response_type",
     "code_challenge",
@@ -214,7 +187,7 @@ pub fn begin_login(
     now: u64,
     silent: bool,
     api: Option<&Api>,
-    options: &impl SignInExtras,
+    options: &SignInOptions,
 ) -> LoginRequest {
     let audience = api.and_then(|api| api.audience.as_deref());
     let transaction = Transaction {
@@ -225,7 +198,7 @@ pub fn begin_login(
         created_at: now,
         silent,
         audience: audience.map(str::to_owned),
-        max_age: options.max_age(),
+        max_age: options.max_age,
     };
     let scope = match api.and_then(|api| api.scope.as_deref()) {
         Some(scope) => format!("openid offline_access {scope}"),
@@ -249,7 +222,7 @@ pub fn begin_login(
     pairs.extend(optional.iter().filter_map(|(k, v)| Some((*k, (*v)?))));
     // The sign-in's own parameters replace the configuration's (never the client's own: see
     // `SignInOptions::param`).
-    for (name, value) in options.params() {
+    for (name, value) in &options.params {
         pairs.retain(|(k, _)| k != name);
         pairs.push((name, value));
     }
@@ -334,7 +307,8 @@ mod tests {
         entropy[0] = 1;
         let endpoints = auth0_endpoints(&config.issuer);
         let api = Some(&config.apis[1]);
-        let request = begin_login(&config, &endpoints, &entropy, "c", "/api", 1000, false, api, &());
+        let request =
+            begin_login(&config, &endpoints, &entropy, "c", "/api", 1000, false, api, &SignInOptions::default());
         let query = query_of(&request.url);
         let get = |k: &str| query.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         assert_eq!((get("audience"), get("resource")), (vec!["https://r.test/"], vec![]));

@@ -1,7 +1,7 @@
 //! The authorization response at `/callback` (RFC 6749 §4.1.2) and its checks.
 
 use super::authorize::Transaction;
-use super::error::AuthError;
+use super::error::{AuthError, ProviderError};
 
 /// The longest parameter value accepted; real codes and states are far shorter.
 const MAX_PARAM_LEN: usize = 4096;
@@ -57,8 +57,7 @@ pub fn missing_response(fragment: &str) -> AuthError {
 
 /// OIDC Core §3.1.2.6: errors meaning "the person must interact", the signed-out answer to `prompt=none`.
 pub fn needs_interaction(error: &AuthError) -> bool {
-    matches!(error, AuthError::Provider { error, .. }
-        if matches!(error.as_str(), "login_required" | "consent_required" | "interaction_required" | "account_selection_required"))
+    error.provider_error().is_some_and(ProviderError::needs_interaction)
 }
 
 /// Checks the response against its transaction and returns the code to exchange.

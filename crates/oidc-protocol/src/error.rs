@@ -101,6 +101,67 @@ impl AuthError {
     }
 }
 
+/// The provider's refusals an app may act on: OAuth 2.0's (RFC 6749 §4.1.2.1, §5.2), OIDC Core
+/// §3.1.2.6's, and Auth0's `mfa_required`.
+///
+/// ```
+/// # use oidc_protocol::error::{AuthError, ProviderError};
+/// let refused = AuthError::Provider { error: "consent_required".into(), description: None };
+/// assert_eq!(refused.provider_error(), Some(ProviderError::ConsentRequired));
+/// assert!(ProviderError::ConsentRequired.needs_interaction());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderError {
+    /// `login_required`: the person must sign in.
+    LoginRequired,
+    /// `consent_required`: the person must consent.
+    ConsentRequired,
+    /// `interaction_required`: the person must do something at the provider.
+    InteractionRequired,
+    /// `account_selection_required`: the person must choose an account.
+    AccountSelectionRequired,
+    /// `mfa_required` (Auth0): a second factor is needed.
+    MfaRequired,
+    /// `access_denied`: the person or the provider refused.
+    AccessDenied,
+    /// `invalid_grant`: the code or refresh token is invalid, expired, revoked or spent.
+    InvalidGrant,
+    /// Another code: the text is in [`AuthError::Provider`].
+    Other,
+}
+
+impl ProviderError {
+    /// The kind of the OAuth error code `code`.
+    pub fn of(code: &str) -> ProviderError {
+        match code {
+            "login_required" => ProviderError::LoginRequired,
+            "consent_required" => ProviderError::ConsentRequired,
+            "interaction_required" => ProviderError::InteractionRequired,
+            "account_selection_required" => ProviderError::AccountSelectionRequired,
+            "mfa_required" => ProviderError::MfaRequired,
+            "access_denied" => ProviderError::AccessDenied,
+            "invalid_grant" => ProviderError::InvalidGrant,
+            _ => ProviderError::Other,
+        }
+    }
+
+    /// OIDC Core §3.1.2.6: the person must interact (the signed-out answer to `prompt=none`).
+    pub fn needs_interaction(self) -> bool {
+        use ProviderError::*;
+        matches!(self, LoginRequired | ConsentRequired | InteractionRequired | AccountSelectionRequired)
+    }
+}
+
+impl AuthError {
+    /// What the provider refused, typed, when the error is its refusal ([`AuthError::Provider`]).
+    pub fn provider_error(&self) -> Option<ProviderError> {
+        match self {
+            AuthError::Provider { error, .. } => Some(ProviderError::of(error)),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code(), self.message())
@@ -108,3 +169,30 @@ impl fmt::Display for AuthError {
 }
 
 impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_refusals_an_app_acts_on_are_typed() {
+        use ProviderError::*;
+        let kinds = [
+            ("login_required", LoginRequired, true),
+            ("consent_required", ConsentRequired, true),
+            ("interaction_required", InteractionRequired, true),
+            ("account_selection_required", AccountSelectionRequired, true),
+            ("mfa_required", MfaRequired, false),
+            ("access_denied", AccessDenied, false),
+            ("invalid_grant", InvalidGrant, false),
+            ("temporarily_unavailable", Other, false),
+            ("Login_Required", Other, false),
+        ];
+        for (code, kind, interaction) in kinds {
+            let refused = AuthError::Provider { error: code.into(), description: Some("why".into()) };
+            assert_eq!(refused.provider_error(), Some(kind), "{code}");
+            assert_eq!(kind.needs_interaction(), interaction, "{code}");
+        }
+        assert_eq!(AuthError::SessionExpired.provider_error(), None, "not the provider's answer");
+    }
+}

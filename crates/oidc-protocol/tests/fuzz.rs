@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_protocol::authorize::{ENTROPY_BYTES, Transaction, begin_login, safe_return_to};
+use oidc_protocol::authorize::{ENTROPY_BYTES, SignInOptions, Transaction, begin_login, safe_return_to};
 use oidc_protocol::bearer::{challenge_error, verdict};
 use oidc_protocol::callback::{check_callback, parse_callback};
 use oidc_protocol::config::parse_config;
@@ -73,8 +73,18 @@ fn json_fragment() -> impl Strategy<Value = String> {
 /// A real login transaction, made the way the app makes one (fixed entropy).
 fn transaction() -> Transaction {
     let config = parse_config(r#"{"domain":"https://id.test/","client_id":"c"}"#, "https://app.test", parse).unwrap();
-    begin_login(&config, &auth0_endpoints(&config.issuer), &[7; ENTROPY_BYTES], "c", "/", 100, false, None, &())
-        .transaction
+    begin_login(
+        &config,
+        &auth0_endpoints(&config.issuer),
+        &[7; ENTROPY_BYTES],
+        "c",
+        "/",
+        100,
+        false,
+        None,
+        &SignInOptions::default(),
+    )
+    .transaction
 }
 
 proptest! {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::api_page::{call, call_ok, code_exchanges, grant_errors};
 use crate::browser::wait_for;
-use crate::services::APP;
+use crate::services::{APP, get_json};
 use crate::{Browser, Harness, Outcome, ensure};
 
 /// The start of a pending login's key in sessionStorage.
@@ -22,6 +22,18 @@ const OUTSIDE_JOURNAL: &str = "const s = {...sessionStorage}; delete s['leptos-p
     if (cached.has('body')) { const d = JSON.parse(cached.get('body')); delete d.grant_types_supported; \
         cached.set('body', JSON.stringify(d)); l['leptos-pkce.discovery'] = cached.toString(); } \
     return JSON.stringify([l, s]);";
+
+/// Sign up opens the provider's sign-up screen (Auth0's `screen_hint=signup`; the local provider
+/// shows its one form and records the hint) and comes back signed in.
+pub async fn sign_up_opens_the_providers_sign_up_screen<H: Harness>(f: &H, b: &Browser) -> Outcome {
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-out").await?;
+    b.click("sign-up").await?;
+    b.sign_in_at_provider("grace").await?;
+    b.wait_text("user-name", "Grace").await?;
+    let asked = get_json(&f.provider_stats_url()).await?["last_screen_hint"].clone();
+    ensure(asked == "signup", format!("the authorization request asked for the screen {asked}"))
+}
 
 /// No token anywhere in storage: localStorage holds only the allowed keys, no JWT (`eyJ`) is
 /// anywhere, and no token set is outside the journal (opaque tokens look like nothing: their

@@ -5,7 +5,7 @@ use e2e::scenarios::{
     TX_PREFIX, a_reload_after_the_provider_session_ended_signs_out_without_a_loop, a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first, no_login_pending, no_token_stored, nothing_stored,
     sign_in_shows_the_user_and_leaves_no_trace, sign_out_ends_every_tab_and_the_provider_session,
-    the_same_callback_in_two_tabs_is_exchanged_once,
+    sign_up_opens_the_providers_sign_up_screen, the_same_callback_in_two_tabs_is_exchanged_once,
 };
 use e2e::services::{APP, IDP};
 use e2e::{Browser, Fixture, Outcome, ensure};
@@ -609,6 +609,7 @@ async fn a_page_whose_code_cannot_be_fetched_says_so_and_loads_next_time(f: &Fix
 e2e::suite!(
     access_token_ttl: 60,
     sign_in_shows_the_user_and_leaves_no_trace,
+    sign_up_opens_the_providers_sign_up_screen,
     the_profile_shows_the_id_token_claims,
     a_reload_stays_signed_in,
     a_second_tab_gets_the_session_from_the_first,

@@ -1,6 +1,5 @@
 //! `AuthProvider` puts the client in context; `use_auth()` gives its state as a signal.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
@@ -14,15 +13,17 @@ use crate::auth::browser::location;
 use crate::auth::client::{AuthClient, Outcome};
 use crate::auth::error::AuthError;
 use crate::auth::id_token::Claims;
-use crate::auth::session::TokenSet;
+use crate::auth::session::{TokenSet, same_person};
 
-/// The signed-in person, from the ID token.
+/// The signed-in person, from the ID token of their sign-in. A renewal for the same person (`iss` +
+/// `sub`) leaves it, and every view that reads it, as it was (its claims are the sign-in's, not a
+/// refreshed ID token's); what changes at each renewal is [`Auth::access`].
 ///
 /// ```no_run
 /// # use leptos::prelude::*;
-/// # use leptos_pkce_auth::{AuthState, use_auth};
+/// # use leptos_pkce_auth::use_auth;
 /// # let auth = use_auth();
-/// if let AuthState::SignedIn(user) = auth.state.get() {
+/// if let Some(user) = auth.user() {
 ///     let email = user.claims.get("email").and_then(|email| email.as_str());
 ///     leptos::logging::log!("{} ({email:?})", user.name);
 /// }
@@ -33,17 +34,28 @@ pub struct User {
     pub name: String,
     /// Every claim of the ID token, in order.
     pub claims: Claims,
-    /// When the access token expires (seconds since the epoch), if the provider said.
-    pub expires_at: Option<u64>,
-    /// What the access token allows: the scopes it was granted (RFC 6749 §3.3), e.g. `read:messages`.
-    pub scopes: Vec<String>,
 }
 
-impl User {
-    fn from_tokens(tokens: &TokenSet) -> User {
-        let access = &tokens.access;
-        let scopes = access.scope.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
-        User { name: tokens.user_name(), claims: tokens.claims.clone(), expires_at: access.expires_at, scopes }
+/// The main access token's lifetime and grant, from [`Auth::access`]: new at each renewal.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use leptos_pkce_auth::use_auth;
+/// let auth = use_auth();
+/// let expiry = move || auth.access().and_then(|access| access.expires_at);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    /// When the access token expires (seconds since the epoch), if the provider said.
+    pub expires_at: Option<u64>,
+    /// What the access token allows (RFC 6749 §3.3): the scopes it was granted, space-separated.
+    pub scope: String,
+}
+
+impl Access {
+    /// The scopes granted, e.g. `read:messages`.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_whitespace()
     }
 }
 
@@ -101,13 +113,50 @@ impl AuthState {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Auth {
-    /// Where sign-in stands (tracked).
+    /// Where sign-in stands (tracked). It changes when the person does, not at each renewal.
     pub state: ReadSignal<AuthState>,
     set_state: WriteSignal<AuthState>,
+    /// Notified at each new token set.
+    renewed: Trigger,
     client: StoredValue<Rc<AuthClient>, LocalStorage>,
 }
 
 impl Auth {
+    /// The signed-in person (tracked), as in [`AuthState::SignedIn`].
+    ///
+    /// ```no_run
+    /// # use leptos::prelude::*;
+    /// # use leptos_pkce_auth::use_auth;
+    /// let auth = use_auth();
+    /// let name = move || auth.user().map(|user| user.name);
+    /// ```
+    pub fn user(&self) -> Option<User> {
+        self.state.with(|state| if let AuthState::SignedIn(user) = state { Some(user.clone()) } else { None })
+    }
+
+    /// The main access token's expiry and scopes while signed in (tracked: new at each renewal).
+    pub fn access(&self) -> Option<Access> {
+        self.renewed.track();
+        let tokens = self.client.get_value().tokens()?;
+        Some(Access { expires_at: tokens.access.expires_at, scope: tokens.access.scope.unwrap_or_default() })
+    }
+
+    /// Shows `tokens`: a new state only when the person changed (OIDC Core §5.7: `iss` + `sub`), so
+    /// that the views that show them are not rebuilt at a renewal; [`Auth::access`] at each change.
+    fn show(&self, tokens: Option<TokenSet>) {
+        self.renewed.notify();
+        let same = untrack(|| {
+            self.state.with(|state| match (state, &tokens) {
+                (AuthState::SignedIn(now), Some(next)) => same_person(&now.claims, &next.claims),
+                _ => false,
+            })
+        });
+        if !same {
+            let user = tokens.as_ref().map(|tokens| User { name: tokens.user_name(), claims: tokens.claims.clone() });
+            self.set_state.set(user.map_or(AuthState::SignedOut, AuthState::SignedIn));
+        }
+    }
+
     /// Goes to the provider to sign in, coming back to this page.
     ///
     /// ```no_run
@@ -115,7 +164,7 @@ impl Auth {
     /// use_auth().sign_in();
     /// ```
     pub fn sign_in(&self) {
-        self.sign_in_to(&location::path_query_fragment());
+        self.sign_in_with(SignInOptions::default());
     }
 
     /// Goes to the provider's sign-up screen (Auth0's `screen_hint=signup`), coming back to this
@@ -137,8 +186,7 @@ impl Auth {
     /// use_auth().sign_in_to("/profile");
     /// ```
     pub fn sign_in_to(&self, return_to: &str) {
-        let return_to = return_to.to_owned();
-        self.leave_for_provider(move |client| async move { client.login(&return_to).await });
+        self.sign_in_with(SignInOptions::default().return_to(return_to));
     }
 
     /// Goes to the provider to sign in as `options` ask (a login hint, a connection, `prompt`,
@@ -149,18 +197,11 @@ impl Auth {
     /// use_auth().sign_in_with(SignInOptions::default().login_hint("ada@example.com").prompt("login"));
     /// ```
     pub fn sign_in_with(&self, options: SignInOptions) {
-        self.leave_for_provider(move |client| async move { client.login_with(&options).await });
-    }
-
-    /// Shows "loading" while `leave` sends the browser to the provider; a failure to is the state.
-    fn leave_for_provider<F>(&self, leave: impl FnOnce(Rc<AuthClient>) -> F + 'static)
-    where
-        F: Future<Output = Result<(), AuthError>> + 'static,
-    {
+        // "Loading" while the browser leaves; a failure to leave is the state.
         self.set_state.set(AuthState::Loading);
         let (client, set_state) = (self.client.get_value(), self.set_state);
         spawn_local(async move {
-            if let Err(error) = leave(client).await {
+            if let Err(error) = client.login_with(&options).await {
                 set_state.set(AuthState::Error(error));
             }
         });
@@ -290,10 +331,6 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
-fn state_of(tokens: Option<TokenSet>) -> AuthState {
-    tokens.as_ref().map_or(AuthState::SignedOut, |t| AuthState::SignedIn(User::from_tokens(t)))
-}
-
 /// Starts the client — finishes a sign-in on the callback route, takes the session from another
 /// tab, renews tokens — and provides [`use_auth`] to `children`. After a sign-in it goes back to
 /// where the person was: through `navigate` (your router's), else by rewriting the address bar.
@@ -325,17 +362,18 @@ pub fn AuthProvider(
     children: Children,
 ) -> impl IntoView {
     let (state, set_state) = signal(AuthState::Loading);
-    provide_context(Auth { state, set_state, client: StoredValue::new_local(client.clone()) });
-    client.on_change(move |tokens| set_state.set(state_of(tokens)));
+    let auth = Auth { state, set_state, renewed: Trigger::new(), client: StoredValue::new_local(client.clone()) };
+    provide_context(auth);
+    client.on_change(move |tokens| auth.show(tokens));
     spawn_local(async move {
         let go_to = match client.start().await {
             Outcome::SignedIn { go_to } | Outcome::SignedOut { go_to } => {
-                set_state.set(state_of(client.tokens()));
+                auth.show(client.tokens());
                 go_to
             }
             Outcome::Redirecting => None,
             Outcome::Failed(error) => {
-                set_state.set(AuthState::Error(error));
+                auth.fail(error);
                 None
             }
         };

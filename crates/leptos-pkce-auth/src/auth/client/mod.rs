@@ -18,7 +18,7 @@ use leptos::wasm_split::SplitLoaderError;
 use wasm_bindgen_futures::JsFuture;
 
 use super::authorize::Transaction;
-use super::authorize::{ENTROPY_BYTES, SignInExtras, SignInOptions, begin_login, login_verifier, return_path};
+use super::authorize::{ENTROPY_BYTES, SignInOptions, begin_login, login_verifier, return_path};
 use super::browser::channel::{TabChannel, TabMessage, decode};
 use super::browser::dpop_key::{self, Dpop, Op};
 use super::browser::http::HttpResponse;

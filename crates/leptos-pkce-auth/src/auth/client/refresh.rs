@@ -187,7 +187,7 @@ impl AuthClient {
         let audience = api.and_then(Api::token_key);
         let ask = TabMessage::Renew { api: api.map(|api| api.name.clone()), stale: stale.map(str::to_owned) };
         if !self.ask_tabs(Some(&ask), TAB_ANSWER_MS).await {
-            self.redirect_to_provider(&location::path_query_fragment(), true, None, &()).await?;
+            self.redirect_to_provider(&location::path_query_fragment(), true, None, &SignInOptions::default()).await?;
             return std::future::pending().await;
         }
         for _ in 0..HANDOVER_ASKS {
@@ -215,7 +215,8 @@ impl AuthClient {
                 api.name
             )));
         }
-        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api), &()).await?;
+        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api), &SignInOptions::default())
+            .await?;
         // The page is leaving for the provider.
         std::future::pending().await
     }

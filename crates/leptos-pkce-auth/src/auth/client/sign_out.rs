@@ -30,13 +30,36 @@ impl AuthClient {
         }
     }
 
-    /// Forgets the tokens here and in every tab, revokes the refresh token, ends the provider session.
+    /// Forgets the tokens here and in every tab, revokes the refresh tokens, ends the provider
+    /// session. The shipped build fetches the code of the last two (a module of its own) once
+    /// signed out here: when it cannot be fetched, the sign-out stays local.
     pub(crate) async fn logout(&self) {
         let tokens = self.forget().await;
+        #[cfg(split)]
+        match split_leave(self, tokens).await {
+            Ok(leaving) => leaving.await,
+            Err(_) => self.shared.notify(),
+        }
+        #[cfg(not(split))]
+        self.leave(tokens).await;
+    }
+
+    /// Revokes the refresh tokens of `tokens` and goes to the provider's end-session endpoint.
+    async fn leave(&self, tokens: Option<TokenSet>) {
         if let Some(tokens) = &tokens {
             self.revoke_all(tokens).await;
         }
         let hint = tokens.as_ref().map(|t| t.id_token.as_str()).filter(|t| !t.is_empty());
         location::assign(&logout_url(&self.endpoints, &self.config, hint));
     }
+}
+
+/// The way out in the shipped build: a WebAssembly module of its own.
+#[cfg(split)]
+#[leptos::wasm_split::wasm_split(sign_out, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn split_leave(
+    client: &AuthClient,
+    tokens: Option<TokenSet>,
+) -> Result<Pin<Box<dyn Future<Output = ()> + '_>>, SplitLoaderError> {
+    Ok(Box::pin(client.leave(tokens)))
 }

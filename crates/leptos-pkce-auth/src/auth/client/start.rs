@@ -152,7 +152,7 @@ impl AuthClient {
         }
         // RFC 10017 §8 / OIDC Core §3.1.2.1: one top-level `prompt=none` attempt, never a loop.
         let here = go_to.unwrap_or_else(location::path_query_fragment);
-        match self.redirect_to_provider(&here, true, None, &()).await {
+        match self.redirect_to_provider(&here, true, None, &SignInOptions::default()).await {
             Ok(()) => Outcome::Redirecting,
             Err(error) => Outcome::Failed(error),
         }
@@ -182,7 +182,7 @@ impl AuthClient {
         return_to: &str,
         silent: bool,
         api: Option<&Api>,
-        options: &impl SignInExtras,
+        options: &SignInOptions,
     ) -> Result<(), AuthError> {
         let mut entropy = [0u8; ENTROPY_BYTES];
         random::fill(&mut entropy)?;
@@ -199,13 +199,8 @@ impl AuthClient {
         Ok(())
     }
 
-    /// Sends the person to the provider to sign in, coming back to `return_to`.
-    pub(crate) async fn login(&self, return_to: &str) -> Result<(), AuthError> {
-        self.redirect_to_provider(return_to, false, None, &()).await
-    }
-
-    /// [`AuthClient::login`] as `options` ask, coming back to their `return_to` (default: this
-    /// page).
+    /// Sends the person to the provider to sign in as `options` ask, coming back to their
+    /// `return_to` (default: this page).
     pub(crate) async fn login_with(&self, options: &SignInOptions) -> Result<(), AuthError> {
         let here = options.return_to.clone().unwrap_or_else(location::path_query_fragment);
         self.redirect_to_provider(&here, false, None, options).await
