@@ -29,6 +29,8 @@ struct Answer {
     username: Option<String>,
     /// RFC 9449 §6.2: a DPoP-bound token's key.
     cnf: Option<Confirmation>,
+    /// RFC 9068 §2.2.1 (an extension of the RFC 7662 §2.2 answer): when the person authenticated.
+    auth_time: Option<u64>,
 }
 
 /// RFC 7662 §2.2 (as RFC 7519 §4.1.3): one audience or several.
@@ -126,6 +128,7 @@ fn accepted(answer: Answer, settings: &Settings, now: u64) -> Result<(AccessClai
     let remember_until = now.saturating_add(REMEMBER_FOR);
     let last_second = answer.exp.map_or(remember_until, |exp| exp.min(remember_until));
     let scope = answer.scope.unwrap_or_default();
-    let claims = AccessClaims { sub, scope, permissions: Vec::new(), cnf: answer.cnf, exp: answer.exp };
+    let (cnf, exp, auth_time) = (answer.cnf, answer.exp, answer.auth_time);
+    let claims = AccessClaims { sub, scope, permissions: Vec::new(), cnf, exp, auth_time };
     Ok((claims, last_second))
 }

@@ -11,6 +11,7 @@ pub mod live;
 pub mod messages;
 pub mod refetch;
 pub mod routes;
+pub mod step_up;
 pub mod uri;
 pub mod verify;
 

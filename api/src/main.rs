@@ -37,6 +37,10 @@ fn introspection() -> Result<Option<Introspection>, String> {
 async fn main() -> Result<(), String> {
     let app_port = env("APP_PORT", "8080");
     let introspection = introspection()?;
+    // RFC 9470 §3: the most seconds since the sign-in `/api/recent` takes.
+    let step_up_max_age = env("API_STEP_UP_MAX_AGE", &api::step_up::DEFAULT_MAX_AGE.to_string())
+        .parse()
+        .map_err(|e| format!("API_STEP_UP_MAX_AGE (seconds): {e}"))?;
     let settings = |audience: String, port: &str| Settings {
         issuer: env("API_ISSUER", "http://127.0.0.1:4000/"),
         audience,
@@ -48,7 +52,8 @@ async fn main() -> Result<(), String> {
         introspection: introspection.clone(),
     };
     let (api_port, reports_port) = (env("API_PORT", "4001"), env("REPORTS_PORT", "4002"));
-    let messages = api::routes::router(settings(env("API_AUDIENCE", "https://api.leptos-pkce.test"), &api_port));
+    let messages_settings = settings(env("API_AUDIENCE", "https://api.leptos-pkce.test"), &api_port);
+    let messages = api::routes::router_step_up(messages_settings, step_up_max_age);
     let reports = api::routes::reports_router(settings(
         env("REPORTS_AUDIENCE", "https://reports.leptos-pkce.test"),
         &reports_port,

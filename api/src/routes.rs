@@ -1,5 +1,6 @@
-//! The messages API (`/api/public`, `/api/private`, `/api/private-scoped`, `/api/messages`, the
-//! `/api/live` WebSocket) and the reports API (`/api/reports`), with RFC 6750 errors and CORS.
+//! The messages API (`/api/public`, `/api/private`, `/api/private-scoped`, `/api/messages`,
+//! `/api/recent`, the `/api/live` WebSocket) and the reports API (`/api/reports`), with RFC 6750
+//! errors and CORS.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +21,7 @@ use crate::issuer::Issuer;
 use crate::keys::KeySource;
 use crate::messages::{Deletion, MAX_BODY, Message, Messages, NewMessage};
 use crate::verify::{AccessClaims, Refusal, require_scope, verify};
-use crate::{Settings, dpop, jws, live};
+use crate::{Settings, dpop, jws, live, step_up};
 
 /// The scope `/api/private-scoped` and `GET /api/messages` need.
 pub const MESSAGES_SCOPE: &str = "read:messages";
@@ -39,6 +40,8 @@ pub(crate) struct Api {
     messages: Messages,
     replay: dpop::ReplayCache,
     nonces: dpop::Nonces,
+    /// RFC 9470 §3: the most seconds since the sign-in `/api/recent` takes.
+    pub(crate) step_up_max_age: u64,
 }
 
 /// RFC 9449 §4.1: the header that carries a DPoP proof.
@@ -106,6 +109,11 @@ impl IntoResponse for Refusal {
                 None,
             ),
             Refusal::InvalidProof(why) => (failed(DPOP_SCHEME, error, why), None),
+            // RFC 9470 §3: the challenge says how recent a sign-in must be.
+            Refusal::InsufficientUserAuthentication { dpop, max_age } => {
+                let (challenge, body) = failed(if dpop { DPOP_SCHEME } else { &bearer }, error, step_up::MORE_RECENT);
+                ((format!("{challenge}, max_age=\"{max_age}\""), body), None)
+            }
             Refusal::UseNonce(nonce) => {
                 let why = "the DPoP proof must carry the nonce given in DPoP-Nonce";
                 (failed(DPOP_SCHEME, error, why), Some(nonce))
@@ -165,7 +173,7 @@ fn presented(headers: &HeaderMap) -> Result<Presented<'_>, Refusal> {
 }
 
 /// The token's claims, once it is valid here and, when DPoP-bound, proven by its key.
-async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal> {
+pub(crate) async fn authorized(api: &Api, request: &Parts) -> Result<AccessClaims, Refusal> {
     authorized_as(api, &presented(&request.headers)?, request.method.as_str(), request.uri.path()).await
 }
 
@@ -230,7 +238,7 @@ async fn private_scoped(State(api): State<Arc<Api>>, request: Parts) -> Result<J
     Ok(answer("private-scoped", &claims))
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -289,7 +297,7 @@ fn cors(origins: &[String]) -> CorsLayer {
         .expose_headers([WWW_AUTHENTICATE, DPOP_NONCE])
 }
 
-fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
+fn api(settings: Settings, step_up_max_age: u64) -> (Arc<Api>, CorsLayer) {
     let layer = cors(&settings.app_origins);
     (
         Arc::new(Api {
@@ -300,20 +308,27 @@ fn api(settings: Settings) -> (Arc<Api>, CorsLayer) {
             messages: Messages::default(),
             replay: dpop::ReplayCache::default(),
             nonces: dpop::Nonces::default(),
+            step_up_max_age,
         }),
         layer,
     )
 }
 
-/// The messages API's routes.
+/// The messages API's routes, `/api/recent` taking sign-ins [`step_up::DEFAULT_MAX_AGE`] seconds old at most.
 pub fn router(settings: Settings) -> Router {
-    let (api, layer) = api(settings);
+    router_step_up(settings, step_up::DEFAULT_MAX_AGE)
+}
+
+/// RFC 9470 §3: [`router`], `/api/recent` taking sign-ins at most `step_up_max_age` seconds old.
+pub fn router_step_up(settings: Settings, step_up_max_age: u64) -> Router {
+    let (api, layer) = api(settings, step_up_max_age);
     Router::new()
         .route("/api/public", get(public))
         .route("/api/private", get(private))
         .route("/api/private-scoped", get(private_scoped))
         .route("/api/messages", get(list_messages).post(post_message))
         .route("/api/messages/{id}", delete(delete_message))
+        .route("/api/recent", get(step_up::recent))
         .route("/api/live", get(live::live))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
@@ -322,6 +337,6 @@ pub fn router(settings: Settings) -> Router {
 
 /// The reports API's routes (its own port and audience).
 pub fn reports_router(settings: Settings) -> Router {
-    let (api, layer) = api(settings);
+    let (api, layer) = api(settings, step_up::DEFAULT_MAX_AGE);
     Router::new().route("/api/reports", get(reports)).with_state(api).layer(layer)
 }

@@ -34,6 +34,9 @@ pub struct AccessClaims {
     /// RFC 7519 §4.1.4: the time from which the token is refused (an introspected one may have none).
     #[serde(default)]
     pub exp: Option<u64>,
+    /// RFC 9068 §2.2.1: when the person authenticated, for step-up checks (RFC 9470).
+    #[serde(default)]
+    pub auth_time: Option<u64>,
 }
 
 /// RFC 7800 `cnf`, with RFC 9449's `jkt` (the RFC 7638 thumbprint of the client's DPoP key).
@@ -77,10 +80,13 @@ pub enum Refusal {
     UseNonce(String),
     /// What checking the token needs (the issuer's keys or its introspection) is out of reach: 503.
     Unavailable(&'static str),
+    /// RFC 9470 §3: a valid token whose sign-in is unknown or over `max_age` seconds old: 401
+    /// `insufficient_user_authentication`, under the scheme (DPoP or Bearer) the token came with.
+    InsufficientUserAuthentication { dpop: bool, max_age: u64 },
 }
 
 impl Refusal {
-    /// The HTTP status and the error code (RFC 6750 §3.1, RFC 9449 §7.1 and §9) of this refusal.
+    /// The HTTP status and the error code (RFC 6750 §3.1, RFC 9449 §7.1 and §9, RFC 9470 §3) of this refusal.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Refusal::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -90,6 +96,9 @@ impl Refusal {
             Refusal::InvalidProof(_) => (StatusCode::UNAUTHORIZED, "invalid_dpop_proof"),
             Refusal::UseNonce(_) => (StatusCode::UNAUTHORIZED, "use_dpop_nonce"),
             Refusal::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"),
+            Refusal::InsufficientUserAuthentication { .. } => {
+                (StatusCode::UNAUTHORIZED, "insufficient_user_authentication")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 // Local OpenID Connect provider shaped like an Auth0 tenant, for development and tests.
 // Not for production: any login and password are accepted, and keys are made at every start.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 const env = (name, fallback) => process.env[name] ?? fallback;
 const seconds = (name, fallback) => {
@@ -41,6 +41,19 @@ const keys = [
 const dev = { requireDpopNonce: false, refuseMultiResource: false, holdNextTokenAnswerMs: 0 };
 
 const rolesOf = (accountId) => (accountId.startsWith('admin') ? ['admin', 'reader'] : ['reader']);
+
+// OIDC Core §2 `acr`: two levels; a login asked for with `acr_values` naming LOA2 is at LOA2.
+const LOA1 = 'urn:leptos-pkce:loa:1';
+const LOA2 = 'urn:leptos-pkce:loa:2';
+const asksLoa2 = (ctx) => String(ctx.oidc.params?.acr_values ?? '').split(' ').includes(LOA2);
+// OIDC Core §3.1.2.1: the login prompt also shows when LOA2 is asked of a session at another level.
+const { Check } = interactionPolicy;
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(new Check('acr_loa2', `${LOA2} authentication is required`, 'login_required', (ctx) => (
+  asksLoa2(ctx) && ctx.oidc.session.acr !== LOA2 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT)));
+// RFC 9068 §2.2.1: the sign-in an access token's grant came from: the code's, or at a refresh the
+// refresh token's (which keeps the code's `authTime` and `acr` through rotations).
+const signInOf = (ctx) => ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
 
 const spa = (clientId, origins) => ({
   client_id: clientId,
@@ -89,7 +102,14 @@ const configuration = {
       [ROLES_CLAIM]: rolesOf(id),
     }),
   }),
-  extraTokenClaims: (_ctx, token) => (token.kind === 'AccessToken' ? { [ROLES_CLAIM]: rolesOf(token.accountId) } : undefined),
+  acrValues: [LOA1, LOA2],
+  interactions: { policy },
+  // RFC 9068 §2.2.1: `auth_time` and `acr` of the sign-in, for step-up checks (RFC 9470).
+  extraTokenClaims: (ctx, token) => {
+    if (token.kind !== 'AccessToken') return undefined;
+    const { authTime, acr } = signInOf(ctx) ?? {};
+    return { [ROLES_CLAIM]: rolesOf(token.accountId), ...(authTime && { auth_time: authTime }), ...(acr && { acr }) };
+  },
   // A first-party app: the grant covers what it asks for, so no consent screen.
   loadExistingGrant: async (ctx) => {
     const { session, client } = ctx.oidc;
@@ -233,6 +253,10 @@ provider.use(async (ctx, next) => {
     }
   }
   await next();
+});
+// A login (the dev form sets no `acr`) is at the level its request asked for.
+provider.on('interaction.ended', (ctx) => {
+  if (ctx.oidc.result?.login) ctx.oidc.session.acr = asksLoa2(ctx) ? LOA2 : LOA1;
 });
 provider.on('grant.success', (ctx) => {
   const grant = ctx.oidc.params?.grant_type;

@@ -268,7 +268,7 @@ fn api_settings(audience: &str, port: u16, dpop_nonce: bool) -> api::Settings {
 async fn serve_api(watch: ApiWatch, dpop_nonce: bool) -> Result<RunningApi, String> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let apps = [
-        (api::routes::router(api_settings("https://api.leptos-pkce.test", API_PORT, dpop_nonce)), API_PORT),
+        (api::routes::router_step_up(api_settings("https://api.leptos-pkce.test", API_PORT, dpop_nonce), 5), API_PORT),
         (
             api::routes::reports_router(api_settings("https://reports.leptos-pkce.test", REPORTS_PORT, dpop_nonce)),
             REPORTS_PORT,
