@@ -89,10 +89,11 @@ fn page() -> impl IntoView {
 pub fn App() -> impl IntoView {
     // A plain signal set by a task: an async resource would ship Leptos's async-derived machinery.
     let boot = RwSignal::new_local(None);
-    spawn_local(async move { boot.set(Some(AuthClient::from_config_json().await)) });
+    // The error as its message: the signal's value is cloned at each read.
+    spawn_local(async move { boot.set(Some(AuthClient::from_config_json().await.map_err(|error| error.message()))) });
     move || match boot.get() {
         None => view! { <p class="busy" data-testid="auth-status">"loading"</p> }.into_any(),
-        Some(Err(error)) => view! { <ConfigError error/> }.into_any(),
+        Some(Err(message)) => view! { <ConfigError message/> }.into_any(),
         Some(Ok(client)) => {
             let router = provide_router();
             let navigate: Rc<dyn Fn(String)> = Rc::new(move |path: String| router.navigate(&path, true));

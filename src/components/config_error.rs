@@ -2,15 +2,13 @@
 
 use leptos::prelude::*;
 
-use leptos_pkce_auth::AuthError;
-
-/// A clear page instead of a blank screen.
+/// A clear page instead of a blank screen, saying what is wrong (`AuthError::message`).
 #[component]
-pub fn ConfigError(error: AuthError) -> impl IntoView {
+pub fn ConfigError(message: String) -> impl IntoView {
     view! {
         <main class="config-error">
             <h1>"This app is not configured"</h1>
-            <p data-testid="config-error">{error.message()}</p>
+            <p data-testid="config-error">{message}</p>
             <p>"Check config.json next to index.html (see the README)."</p>
         </main>
     }

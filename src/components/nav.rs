@@ -29,14 +29,10 @@ pub fn on_press(auth: Auth, action: Sign) -> impl Fn(ev::MouseEvent) + Copy + 's
 pub fn Nav() -> impl IntoView {
     let auth = use_auth();
     let status = move || auth.state.with(AuthState::status);
-    let user_name = move || match &*auth.state.read() {
-        AuthState::SignedIn(user) => {
-            Some(view! { <span class="user" data-testid="user-name">{user.name.clone()}</span> })
-        }
-        _ => None,
-    };
-    let button = move || match &*auth.state.read() {
-        AuthState::SignedIn(_) => view! {
+    // The name and the buttons: one view of the state.
+    let person = move || match &*auth.state.read() {
+        AuthState::SignedIn(user) => view! {
+            <span class="user" data-testid="user-name">{user.name.clone()}</span>
             <button data-testid="sign-out" on:click=on_press(auth, Sign::Out)>"Sign out"</button>
         }
         .into_any(),
@@ -61,8 +57,7 @@ pub fn Nav() -> impl IntoView {
             </nav>
             <div class="session">
                 <span class="status" data-testid="auth-status">{status}</span>
-                {user_name}
-                {button}
+                {person}
             </div>
         </header>
     }

@@ -11,7 +11,7 @@ use crate::components::token_expiry::TokenExpiry;
 const CALL_TIMEOUT_MS: u32 = 10_000;
 
 /// The calls, by button label (DESIGN.md's automation contract).
-const CALLS: [&str; 7] = ["public", "private", "scoped", "messages", "post", "delete", "reports"];
+const CALLS: [&str; 8] = ["public", "private", "scoped", "recent", "messages", "post", "delete", "reports"];
 
 /// The id of the newest message in a `GET /api/messages` answer (oldest first); 0 when none.
 fn newest_id(list: &ApiResponse) -> u64 {
@@ -69,6 +69,7 @@ pub fn ApiDemo() -> impl IntoView {
             "public" => send(ApiRequest::get("/api/public").public()),
             "private" => send(ApiRequest::get("/api/private")),
             "scoped" => send(ApiRequest::get("/api/private-scoped")),
+            "recent" => send(ApiRequest::get("/api/recent")),
             "messages" => send(ApiRequest::get("/api/messages")),
             "post" => {
                 let text = input.get_untracked().map(|input| input.value()).unwrap_or_default();
@@ -102,7 +103,8 @@ pub fn ApiDemo() -> impl IntoView {
         <h1>"Demo APIs"</h1>
         <p>
             "private needs a signed-in person; scoped and messages need read:messages, post and delete "
-            "write:messages; reports is a second API with its own audience and read:reports."
+            "write:messages; recent a recent sign-in (an older one signs in again, RFC 9470); reports is a "
+            "second API with its own audience and read:reports."
         </p>
         <TokenExpiry/>
         // Busy while a call runs; never disabled: a call may be started again at any time.

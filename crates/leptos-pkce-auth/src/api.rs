@@ -4,11 +4,12 @@
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, RequestRedirect};
 
-use crate::auth::bearer::{Verdict, verdict};
+use crate::auth::bearer::{StepUp, Verdict, verdict};
 use crate::auth::browser::http::{self, ApiResponse, FetchError, Outgoing};
 use crate::auth::browser::journal;
 use crate::auth::browser::json;
 use crate::auth::client::AuthClient;
+use crate::auth::config::Api;
 use crate::auth::error::AuthError;
 use crate::auth::flow::api_call_details;
 use crate::auth::json::Json;
@@ -203,6 +204,9 @@ pub enum ApiError {
     Fetch(FetchError),
     /// No configured API owns this URL, so no token goes there.
     NotAnApi(String),
+    /// RFC 9470 §3: the API wants a more recent or a stronger sign-in than the one just made for
+    /// it (a first such answer leads to that sign-in, back to the same page).
+    StepUp(StepUp),
 }
 
 impl ApiError {
@@ -215,7 +219,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::NotPermitted(_) => Some(403),
-            ApiError::Unauthorized => Some(401),
+            ApiError::Unauthorized | ApiError::StepUp(_) => Some(401),
             ApiError::Server(status, _) => Some(*status),
             _ => None,
         }
@@ -232,6 +236,7 @@ impl std::fmt::Display for ApiError {
             ApiError::Fetch(FetchError::Network(m)) => write!(f, "the API could not be reached: {m}"),
             ApiError::Fetch(e) => write!(f, "{e}"),
             ApiError::NotAnApi(url) => write!(f, "no configured API owns \"{url}\"; no token was sent"),
+            ApiError::StepUp(_) => write!(f, "the API wants a more recent or stronger sign-in than the one just made"),
         }
     }
 }
@@ -295,6 +300,7 @@ fn judge(response: ApiResponse) -> Result<Option<ApiResponse>, ApiError> {
         Verdict::Answer => Ok(Some(response)),
         Verdict::RefreshAndRetry => Ok(None),
         Verdict::NotPermitted => Err(ApiError::NotPermitted(response.text())),
+        Verdict::StepUp(step_up) => Err(ApiError::StepUp(step_up)),
         Verdict::Unauthorized | Verdict::RetryWithNonce => Err(ApiError::Unauthorized),
         Verdict::ServerError => Err(ApiError::Server(response.status, response.text())),
     }
@@ -318,12 +324,29 @@ async fn fetch_unrecorded(client: &AuthClient, request: &ApiRequest) -> Result<A
         return judge(send(client, request, &url, None).await?)?.ok_or(ApiError::Unauthorized);
     }
     let api = client.config.api_for(&url).ok_or_else(|| ApiError::NotAnApi(url.clone()))?;
+    match authorized(client, request, &url, api).await {
+        Err(ApiError::StepUp(step_up)) => {
+            // Leaves for the provider, unless this tab just did and the API still refuses.
+            client.step_up(api, &step_up).await.map_err(ApiError::Auth)?;
+            Err(ApiError::StepUp(step_up))
+        }
+        answer => {
+            if answer.is_ok() {
+                client.stepped_up();
+            }
+            answer
+        }
+    }
+}
+
+/// Sends `request` to `api` with its access token; `invalid_token` gets one refresh, one retry
+/// (RFC 6750 §3.1).
+async fn authorized(client: &AuthClient, request: &ApiRequest, url: &str, api: &Api) -> Result<ApiResponse, ApiError> {
     // Token errors (the provider unreachable included) are sign-in errors, not the API's.
     let access = client.access_token(api).await.map_err(ApiError::Auth)?;
-    if let Some(response) = send_with(client, request, &url, &access).await? {
+    if let Some(response) = send_with(client, request, url, &access).await? {
         return Ok(response);
     }
-    // RFC 6750 §3.1 `invalid_token`: one refresh, one retry.
     let access = client.refresh(Some(api), Some(&access.token)).await.map_err(ApiError::Auth)?;
-    send_with(client, request, &url, &access).await?.ok_or(ApiError::Unauthorized)
+    send_with(client, request, url, &access).await?.ok_or(ApiError::Unauthorized)
 }

@@ -62,11 +62,13 @@ mod browser_tests;
 
 pub use api::{ApiError, ApiRequest, Body};
 pub use auth::browser::http::{ApiResponse, FetchError};
-pub use auth::client::AuthClient;
+pub use auth::client::{AuthClient, AuthEvent, SignedOutBecause};
 pub use components::api_call::{ApiCall, CallOutcome, Steps, use_api_call};
-pub use components::auth_provider::{Access, Auth, AuthProvider, AuthState, User, use_auth};
+pub use components::auth_provider::{Auth, AuthProvider, use_auth};
+pub use components::auth_state::{Access, AuthState, User};
 pub use components::protected::Protected;
 pub use oidc_protocol::authorize::SignInOptions;
+pub use oidc_protocol::bearer::StepUp;
 pub use oidc_protocol::config::TokenStorage;
 pub use oidc_protocol::error::{AuthError, ProviderError};
 pub use oidc_protocol::flow::Step as FlowStep;

@@ -8,16 +8,65 @@ pub fn may_carry_token(url: &str, api_base_url: &str) -> bool {
     matches!((origin_prefix(url), origin_prefix(api_base_url)), (Some(a), Some(b)) if a == b)
 }
 
-/// RFC 6750 §3, RFC 9449 §7.1: the `error` of a `Bearer` or `DPoP` challenge, if any.
-pub fn challenge_error(www_authenticate: &str) -> Option<&str> {
-    let (scheme, params) = www_authenticate.trim().split_once(' ')?;
+/// RFC 9110 §11.2, §11.6.1: the auth-params of a `Bearer` or `DPoP` challenge (RFC 6750 §3, RFC
+/// 9449 §7.1), quoted strings unquoted; `None` for another scheme. Only the first challenge is read.
+pub fn challenge_params(www_authenticate: &str) -> Option<Vec<(String, String)>> {
+    let (scheme, mut rest) = www_authenticate.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
         return None;
     }
-    params.split(',').find_map(|param| {
-        let (key, value) = param.trim().split_once('=')?;
-        (key.trim() == "error").then(|| value.trim().trim_matches('"'))
-    })
+    let mut params = Vec::new();
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        let Some((name, after)) = rest.split_once('=') else { break };
+        if name.trim().contains([' ', '\t', ',']) {
+            break; // the next challenge's scheme
+        }
+        let after = after.trim_start();
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => unquote(quoted)?,
+            None => {
+                after.split_once(',').map_or((after.trim_end().to_owned(), ""), |(v, r)| (v.trim_end().to_owned(), r))
+            }
+        };
+        params.push((name.trim().to_ascii_lowercase(), value));
+        rest = next;
+    }
+    Some(params)
+}
+
+/// RFC 9110 §5.6.4: a quoted-string's text (after its opening quote) and what follows its closing
+/// quote; `None` when it is not closed.
+fn unquote(text: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &text[at + 1..])),
+            '\\' => value.push(chars.next()?.1),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// The value of the auth-param `name` of a `Bearer` or `DPoP` challenge.
+fn challenge_param(www_authenticate: &str, name: &str) -> Option<String> {
+    challenge_params(www_authenticate)?.into_iter().find_map(|(key, value)| (key == name).then_some(value))
+}
+
+/// RFC 6750 §3, RFC 9449 §7.1: the `error` of a `Bearer` or `DPoP` challenge, if any.
+pub fn challenge_error(www_authenticate: &str) -> Option<String> {
+    challenge_param(www_authenticate, "error")
+}
+
+/// RFC 9470 §3: what an `insufficient_user_authentication` challenge asks of the next sign-in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepUp {
+    /// `acr_values`: the authentication context classes wanted, space-separated, in order.
+    pub acr_values: Option<String>,
+    /// `max_age`: the most seconds since the person last authenticated.
+    pub max_age: Option<u64>,
 }
 
 /// How the app should treat an API answer.
@@ -29,6 +78,8 @@ pub enum Verdict {
     RefreshAndRetry,
     /// RFC 9449 §9 `use_dpop_nonce`: retry once with the API's nonce in the proof.
     RetryWithNonce,
+    /// RFC 9470 §3 `insufficient_user_authentication`: sign in again as it asks.
+    StepUp(StepUp),
     /// 403 (e.g. `insufficient_scope`): not permitted; refreshing would not help.
     NotPermitted,
     /// 401 without `invalid_token`: refused, and no refresh loop.
@@ -39,9 +90,14 @@ pub enum Verdict {
 
 /// Classifies an API answer by its status and `WWW-Authenticate` header.
 pub fn verdict(status: u16, www_authenticate: Option<&str>) -> Verdict {
-    match (status, www_authenticate.and_then(challenge_error)) {
+    let challenge = www_authenticate.unwrap_or_default();
+    match (status, challenge_error(challenge).as_deref()) {
         (401, Some("invalid_token")) => Verdict::RefreshAndRetry,
         (401, Some("use_dpop_nonce")) => Verdict::RetryWithNonce,
+        (401, Some("insufficient_user_authentication")) => Verdict::StepUp(StepUp {
+            acr_values: challenge_param(challenge, "acr_values").filter(|acr| !acr.trim().is_empty()),
+            max_age: challenge_param(challenge, "max_age").and_then(|age| age.parse().ok()),
+        }),
         (401, _) => Verdict::Unauthorized,
         (403, _) => Verdict::NotPermitted,
         (500.., _) => Verdict::ServerError,
@@ -67,13 +123,51 @@ mod tests {
     #[test]
     fn challenges() {
         let challenge = r#"Bearer realm="api", error="invalid_token", error_description="expired""#;
-        assert_eq!(challenge_error(challenge), Some("invalid_token"));
-        assert_eq!(challenge_error(r#"bearer error="insufficient_scope", scope="x""#), Some("insufficient_scope"));
+        assert_eq!(challenge_error(challenge).as_deref(), Some("invalid_token"));
+        let scope = r#"bearer error="insufficient_scope", scope="x""#;
+        assert_eq!(challenge_error(scope).as_deref(), Some("insufficient_scope"));
         assert_eq!(challenge_error(r#"Bearer realm="api""#), None);
         assert_eq!(challenge_error(r#"Basic realm="x", error="invalid_token""#), None);
         let dpop = r#"DPoP algs="ES256 RS256", error="use_dpop_nonce", error_description="nonce""#;
-        assert_eq!(challenge_error(dpop), Some("use_dpop_nonce"));
+        assert_eq!(challenge_error(dpop).as_deref(), Some("use_dpop_nonce"));
         assert_eq!(challenge_error(""), None);
+    }
+
+    #[test]
+    fn auth_params_are_read_as_rfc_9110_writes_them() {
+        // Finding: a description with a comma in its quotes split the parameters there.
+        let header =
+            r#"Bearer realm="a, b", error_description="say \"hi\", then \\go",error=invalid_token , Max_Age = 30"#;
+        let params = challenge_params(header).unwrap();
+        let expected = [
+            ("realm", "a, b"),
+            ("error_description", r#"say "hi", then \go"#),
+            ("error", "invalid_token"),
+            ("max_age", "30"),
+        ];
+        assert_eq!(params, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+        // Only the first challenge; an unclosed quote is no challenge at all.
+        let two = r#"Bearer error="invalid_token", DPoP algs="ES256", error="use_dpop_nonce""#;
+        assert_eq!(challenge_error(two).as_deref(), Some("invalid_token"));
+        assert_eq!(challenge_params(r#"Bearer error="invalid_token"#), None);
+        assert_eq!(challenge_params("Bearer"), None, "no parameters, no space");
+    }
+
+    #[test]
+    fn a_step_up_challenge_asks_for_its_acr_values_and_max_age() {
+        let challenge = r#"Bearer error="insufficient_user_authentication", error_description="a more recent sign-in is required", acr_values="urn:a urn:b", max_age="5""#;
+        let step_up = StepUp { acr_values: Some("urn:a urn:b".into()), max_age: Some(5) };
+        assert_eq!(verdict(401, Some(challenge)), Verdict::StepUp(step_up));
+        let dpop = r#"DPoP algs="ES256", error="insufficient_user_authentication", max_age=60"#;
+        assert_eq!(verdict(401, Some(dpop)), Verdict::StepUp(StepUp { acr_values: None, max_age: Some(60) }));
+        let odd = r#"Bearer error="insufficient_user_authentication", acr_values=" ", max_age="soon""#;
+        assert_eq!(
+            verdict(401, Some(odd)),
+            Verdict::StepUp(StepUp::default()),
+            "nothing usable asked: a plain sign-in"
+        );
+        let forbidden = r#"Bearer error="insufficient_user_authentication""#;
+        assert_eq!(verdict(403, Some(forbidden)), Verdict::NotPermitted, "RFC 9470 §3 answers 401");
     }
 
     #[test]

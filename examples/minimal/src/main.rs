@@ -53,7 +53,8 @@ fn Note() -> impl IntoView {
 }
 
 /// Signed out: a button. Signed in: the name, a note (kept across renewals: the view is not
-/// rebuilt when the token is), the token's expiry, a call to the API, the API's WebSocket.
+/// rebuilt when the token is), the token's expiry, a call to the API, the API's WebSocket. Below:
+/// the session's events.
 #[component]
 fn Page() -> impl IntoView {
     let auth = use_auth();
@@ -73,7 +74,10 @@ fn Page() -> impl IntoView {
             }
         })
     };
-    move || match auth.state.get() {
+    // What happened to the session, oldest first (it outlives the views below).
+    let events = RwSignal::new(Vec::new());
+    auth.on_event(move |event| events.update(|events| events.push(format!("{event:?}"))));
+    let view = move || match auth.state.get() {
         AuthState::Loading => view! { <p data-testid="auth-status">"loading"</p> }.into_any(),
         AuthState::SignedIn(user) => view! {
             <p data-testid="auth-status">"signed-in"</p>
@@ -99,7 +103,8 @@ fn Page() -> impl IntoView {
             <button data-testid="sign-up" on:click=move |_| auth.sign_up()>"Sign up"</button>
         }
         .into_any(),
-    }
+    };
+    view! { {view} <p data-testid="events">{move || events.get().join(" ")}</p> }
 }
 
 /// The client configured in code (the local provider and API of `cargo xtask dev`), then the

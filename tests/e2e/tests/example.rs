@@ -65,6 +65,23 @@ async fn the_example_opens_the_api_websocket_with_a_fresh_token(f: &Fixture, b: 
     ensure(refreshes(f).await? == refreshed + 1, "the expired token was renewed first")
 }
 
+/// The session's events reach the app: a sign-in here, the session handed to a second tab, and
+/// there the sign-out made in the first.
+async fn the_example_hears_a_sign_in_and_a_sign_out_in_another_tab(_f: &Fixture, b: &Browser) -> Outcome {
+    b.sign_in("ada").await?;
+    b.wait_text("events", "SignedIn").await?;
+    let first = b.open_tab().await?;
+    b.goto("/").await?;
+    b.wait_text("auth-status", "signed-in").await?;
+    b.wait_text("events", "SignedIn").await?;
+    let second = b.tab().await?;
+    b.switch_to(first).await?;
+    b.click("sign-out").await?;
+    b.confirm_provider_logout().await?;
+    b.switch_to(second).await?;
+    b.wait_text("events", "SignedIn SignedOut(OtherTab)").await
+}
+
 e2e::suite!(
     site: "examples/minimal/dist",
     access_token_ttl: ACCESS_TOKEN_TTL,
@@ -72,4 +89,5 @@ e2e::suite!(
     sign_up_opens_the_providers_sign_up_screen,
     what_is_typed_survives_two_renewals,
     the_example_opens_the_api_websocket_with_a_fresh_token,
+    the_example_hears_a_sign_in_and_a_sign_out_in_another_tab,
 );

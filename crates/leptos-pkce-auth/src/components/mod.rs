@@ -2,4 +2,5 @@
 
 pub mod api_call;
 pub mod auth_provider;
+pub mod auth_state;
 pub mod protected;

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::auth_provider::{AuthState, use_auth};
+use super::auth_provider::use_auth;
+use super::auth_state::AuthState;
 
 /// Renders `children` only when signed in; a signed-out visitor is sent to sign in and comes
 /// back to this page.

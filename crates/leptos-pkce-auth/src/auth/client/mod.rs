@@ -1,9 +1,11 @@
 //! The browser client: runs the sans-IO steps with the browser layer's I/O. No Leptos here (but
 //! its code-splitting attribute, in the shipped build).
 
+mod events;
 mod refresh;
 mod sign_out;
 mod start;
+mod step_up;
 mod tabs;
 
 use std::cell::RefCell;
@@ -64,6 +66,8 @@ pub enum Outcome {
     Failed(AuthError),
 }
 
+pub use events::{AuthEvent, SignedOutBecause};
+
 type Listener = Rc<dyn Fn(Option<TokenSet>)>;
 
 /// Shared between the client and its tab-channel handler.
@@ -81,6 +85,8 @@ struct Shared {
     ended: RefCell<Vec<String>>,
     /// Counts the sign-outs seen here: a refresh that began before one adopts nothing.
     sign_outs: std::cell::Cell<u32>,
+    /// Told of each [`AuthEvent`].
+    listeners: events::Listeners,
 }
 
 impl Shared {
@@ -304,7 +310,7 @@ impl AuthClient {
             Some(proof) => Ok(Some(proof)),
             // The stored key is gone (site data cleared): the tokens bound to it are useless.
             None => {
-                self.forget().await;
+                self.forget(SignedOutBecause::SessionExpired).await;
                 Err(AuthError::SessionExpired)
             }
         }

@@ -150,11 +150,12 @@ impl AuthClient {
                 }
                 // RFC 6749 §5.2: the refresh token is expired, revoked or already spent.
                 Err(AuthError::Provider { error, .. }) if error == "invalid_grant" => {
-                    self.forget().await;
+                    self.forget(SignedOutBecause::SessionExpired).await;
                     Err(AuthError::SessionExpired)
                 }
                 Err(error) => {
                     self.shared.retry_refresh_at.set(now() + REFRESH_BACKOFF);
+                    self.shared.emit(&AuthEvent::RefreshFailed(error.clone()));
                     Err(error)
                 }
             }
@@ -205,7 +206,14 @@ impl AuthClient {
     /// outlive the redirect (in storage, or in another live tab); with tokens in this tab's memory
     /// only, it would be lost, so that is a clear error instead.
     pub(super) async fn sign_in_for_api(&self, api: &Api) -> Result<Access, AuthError> {
-        if self.config.token_storage == TokenStorage::Memory
+        self.sign_in_again(Some(api), &SignInOptions::default()).await
+    }
+
+    /// Leaves to sign in as `options` ask, coming back to this page: for `api` alone (its tokens
+    /// then join the set, which must outlive the redirect), or for the whole session (`None`).
+    pub(super) async fn sign_in_again(&self, api: Option<&Api>, options: &SignInOptions) -> Result<Access, AuthError> {
+        if let Some(api) = api
+            && self.config.token_storage == TokenStorage::Memory
             && !self.ask_tabs(Some(&TabMessage::Request), TAB_ANSWER_MS).await
         {
             return Err(AuthError::AudienceRefused(format!(
@@ -215,8 +223,7 @@ impl AuthClient {
                 api.name
             )));
         }
-        self.redirect_to_provider(&location::path_query_fragment(), false, Some(api), &SignInOptions::default())
-            .await?;
+        self.redirect_to_provider(&location::path_query_fragment(), false, api, options).await?;
         // The page is leaving for the provider.
         std::future::pending().await
     }

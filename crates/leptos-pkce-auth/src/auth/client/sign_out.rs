@@ -4,8 +4,8 @@ use super::*;
 
 impl AuthClient {
     /// Forgets the tokens here and in every tab, the "was signed in" marker, and the DPoP key
-    /// the tokens were bound to.
-    pub(super) async fn forget(&self) -> Option<TokenSet> {
+    /// the tokens were bound to; the listeners hear `why`.
+    pub(super) async fn forget(&self, why: SignedOutBecause) -> Option<TokenSet> {
         let tokens = self.shared.tokens.borrow().clone();
         storage::remove(Area::Local, storage::TOKENS);
         storage::remove(Area::Local, storage::SIGNED_IN_MARKER);
@@ -14,6 +14,9 @@ impl AuthClient {
         self.post(&TabMessage::SignedOut { session });
         if self.config.dpop {
             let _ = dpop_key::dpop(&self.shared.dpop, Op::Delete).await;
+        }
+        if tokens.is_some() {
+            self.shared.emit(&AuthEvent::SignedOut(why));
         }
         tokens
     }
@@ -34,7 +37,7 @@ impl AuthClient {
     /// session. The shipped build fetches the code of the last two (a module of its own) once
     /// signed out here: when it cannot be fetched, the sign-out stays local.
     pub(crate) async fn logout(&self) {
-        let tokens = self.forget().await;
+        let tokens = self.forget(SignedOutBecause::SignOut).await;
         #[cfg(split)]
         match split_leave(self, tokens).await {
             Ok(leaving) => leaving.await,

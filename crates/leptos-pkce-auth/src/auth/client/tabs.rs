@@ -34,6 +34,9 @@ impl AuthClient {
                 storage::remove_tokens_of(&session);
                 shared.end(session);
                 shared.notify();
+                if mine.is_some() {
+                    shared.emit(&AuthEvent::SignedOut(SignedOutBecause::OtherTab));
+                }
                 // RFC 7009 §2.1: the refresh tokens only this tab held (see `for_other_tabs`).
                 if let Some(tokens) = mine.filter(|_| !self.config.shares_refresh_tokens()) {
                     self.revoke_all(&tokens).await;
