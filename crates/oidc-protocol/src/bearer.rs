@@ -50,14 +50,14 @@ fn unquote(text: &str) -> Option<(String, &str)> {
     None
 }
 
-/// The value of the auth-param `name` of a `Bearer` or `DPoP` challenge.
-fn challenge_param(www_authenticate: &str, name: &str) -> Option<String> {
-    challenge_params(www_authenticate)?.into_iter().find_map(|(key, value)| (key == name).then_some(value))
+/// The value of the auth-param `name` among `params`.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find_map(|(key, value)| (key == name).then_some(value.as_str()))
 }
 
 /// RFC 6750 §3, RFC 9449 §7.1: the `error` of a `Bearer` or `DPoP` challenge, if any.
 pub fn challenge_error(www_authenticate: &str) -> Option<String> {
-    challenge_param(www_authenticate, "error")
+    param(&challenge_params(www_authenticate)?, "error").map(str::to_owned)
 }
 
 /// RFC 9470 §3: what an `insufficient_user_authentication` challenge asks of the next sign-in.
@@ -90,13 +90,14 @@ pub enum Verdict {
 
 /// Classifies an API answer by its status and `WWW-Authenticate` header.
 pub fn verdict(status: u16, www_authenticate: Option<&str>) -> Verdict {
-    let challenge = www_authenticate.unwrap_or_default();
-    match (status, challenge_error(challenge).as_deref()) {
+    // Read once: the error and, for a step-up, what it asks.
+    let params = www_authenticate.and_then(challenge_params).unwrap_or_default();
+    match (status, param(&params, "error")) {
         (401, Some("invalid_token")) => Verdict::RefreshAndRetry,
         (401, Some("use_dpop_nonce")) => Verdict::RetryWithNonce,
         (401, Some("insufficient_user_authentication")) => Verdict::StepUp(StepUp {
-            acr_values: challenge_param(challenge, "acr_values").filter(|acr| !acr.trim().is_empty()),
-            max_age: challenge_param(challenge, "max_age").and_then(|age| age.parse().ok()),
+            acr_values: param(&params, "acr_values").filter(|acr| !acr.trim().is_empty()).map(str::to_owned),
+            max_age: param(&params, "max_age").and_then(|age| age.parse().ok()),
         }),
         (401, _) => Verdict::Unauthorized,
         (403, _) => Verdict::NotPermitted,

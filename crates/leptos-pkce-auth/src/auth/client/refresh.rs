@@ -41,7 +41,7 @@ impl AuthClient {
             return Ok(access.clone());
         }
         match self.refresh(Some(api), existing.map(|a| a.token.as_str())).await {
-            Err(AuthError::AudienceRefused(_)) => self.sign_in_for_api(api).await,
+            Err(AuthError::AudienceRefused(_)) => self.sign_in_again(Some(api), &SignInOptions::default()).await,
             // A passing failure: the token may still be good until it actually expires.
             Err(AuthError::Network(_) | AuthError::TokenResponse(_))
                 if let Some(access) = existing.filter(|a| !a.expired(now())) =>
@@ -201,16 +201,11 @@ impl AuthClient {
         Err(AuthError::Network("the tab holding the refresh token has not renewed it yet".into()))
     }
 
-    /// When the provider will not give `api`'s tokens from the refresh token: one redirect to sign
-    /// in for it alone, coming back to this page, its tokens then joining the set. The set must
-    /// outlive the redirect (in storage, or in another live tab); with tokens in this tab's memory
-    /// only, it would be lost, so that is a clear error instead.
-    pub(super) async fn sign_in_for_api(&self, api: &Api) -> Result<Access, AuthError> {
-        self.sign_in_again(Some(api), &SignInOptions::default()).await
-    }
-
-    /// Leaves to sign in as `options` ask, coming back to this page: for `api` alone (its tokens
-    /// then join the set, which must outlive the redirect), or for the whole session (`None`).
+    /// Leaves to sign in as `options` ask, coming back to this page: for the whole session
+    /// (`None`), or for `api` alone, its tokens then joining the set (when the provider will not
+    /// give them from the refresh token, or for a step-up). That set must outlive the redirect (in
+    /// storage, or in another live tab); with tokens in this tab's memory only, it would be lost,
+    /// so that is a clear error instead.
     pub(super) async fn sign_in_again(&self, api: Option<&Api>, options: &SignInOptions) -> Result<Access, AuthError> {
         if let Some(api) = api
             && self.config.token_storage == TokenStorage::Memory
